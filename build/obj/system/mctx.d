@@ -1,0 +1,1 @@
+build/obj/system/mctx.o: system/mctx.c

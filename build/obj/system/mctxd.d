@@ -1,0 +1,1 @@
+build/obj/system/mctxd.o: system/mctxd.c

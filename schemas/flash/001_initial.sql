@@ -1,0 +1,2 @@
+-- flash schema v1
+CREATE TABLE IF NOT EXISTS files(path TEXT PRIMARY KEY);
