@@ -1,1 +1,0 @@
-build/obj/system/mctx.o: system/mctx.c

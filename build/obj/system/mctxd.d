@@ -1,1 +1,0 @@
-build/obj/system/mctxd.o: system/mctxd.c

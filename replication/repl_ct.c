@@ -1,0 +1,773 @@
+/*
+ * repl_ct: conntrack access in one context namespace (dump, events,
+ * injection).  The codec lives in repl_ct_codec.c.
+ *
+ * libnetfilter_conntrack parses and builds the ctnetlink attributes
+ * (nfct_nlmsg_parse / nfct_nlmsg_build: it carries TCP state and NAT, which
+ * libnl's module cannot); the sockets are our own so that injection can pack
+ * many requests into one sendmsg and event loss is seen as ENOBUFS.
+ *
+ * Injection without per-message acks: a netlink request to the kernel is
+ * processed inside sendmsg, so when sendmsg returns every message of the
+ * batch has been handled and the kernel has queued an error message for
+ * each one that failed (NETLINK_CAP_ACK keeps those small).  Draining the
+ * socket then tells exactly which ones failed, by sequence number.
+ */
+#include "replication/repl_ct.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <libnetfilter_conntrack/libnetfilter_conntrack.h>
+#include <linux/netlink.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "system/sys_log.h"
+#include "system/sys_netns.h"
+
+#ifndef NETLINK_CAP_ACK
+#define NETLINK_CAP_ACK 10
+#endif
+#ifndef SOL_NETLINK
+#define SOL_NETLINK 270
+#endif
+
+#define SLOT_MAX 512             /* room for one request (largest ~300) */
+#define RECV_BUF_LEN (256 * 1024)
+#define CMD_RCVBUF (4 * 1024 * 1024)
+#define EVENT_RCVBUF_DEFAULT (16 * 1024 * 1024)
+#define EVENT_READS_PER_CALL 4096
+#define DEFAULT_BATCH 64
+
+enum nl_action { ACT_CREATE, ACT_UPDATE, ACT_DELETE };
+
+struct inject_slot {
+	struct repl_ct_entry entry;
+	enum nl_action action;
+	int err;                 /* kernel's answer for this round */
+	bool retried;            /* one EEXIST/ENOENT retry only */
+};
+
+struct repl_ct {
+	char netns[64];
+	int cmd_fd;              /* dump, inject, flush */
+	uint32_t cmd_portid;     /* our injections' origin, for echo checks */
+	int event_fd;
+	uint32_t seq;
+	repl_ct_filter_fn filter;
+	void *filter_arg;
+	unsigned batch;
+	unsigned nqueued;
+	struct inject_slot *queue;   /* REPL_CT_BATCH_MAX slots */
+	uint8_t *sendbuf;            /* REPL_CT_BATCH_MAX * SLOT_MAX */
+	uint8_t *recvbuf;            /* RECV_BUF_LEN */
+	struct repl_ct_stats stats;
+};
+
+/* ---- sockets ------------------------------------------------------------ */
+
+static int open_nfnl(unsigned groups, int rcvbuf, uint32_t *portid)
+{
+	/* The event socket (groups != 0) never blocks: it is polled. */
+	int type = SOCK_RAW | SOCK_CLOEXEC | (groups ? SOCK_NONBLOCK : 0);
+	int fd = socket(AF_NETLINK, type, NETLINK_NETFILTER);
+	if (fd < 0)
+		return -errno;
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = groups };
+	int one = 1;
+	int sndbuf = 4 * 1024 * 1024;
+	/* The FORCE variants exceed rmem_max/wmem_max (we run as root);
+	 * fall back to the plain ones otherwise. */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf))
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof sndbuf))
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+	setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof one);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+		int err = -errno;
+		close(fd);
+		return err;
+	}
+	socklen_t alen = sizeof sa;
+	if (getsockname(fd, (struct sockaddr *)&sa, &alen) < 0) {
+		int err = -errno;
+		close(fd);
+		return err;
+	}
+	if (portid)
+		*portid = sa.nl_pid;
+	return fd;
+}
+
+/* The default (2) gives an entry events only if a listener existed when
+ * it was created, so a DESTROY would be missed for connections opened
+ * before we subscribed, or while the daemon restarted.  1 = always.
+ * The sysctl is per namespace; /proc/sys/net follows the caller's. */
+static void enable_events_sysctl(void)
+{
+	FILE *f = fopen("/proc/sys/net/netfilter/nf_conntrack_events", "w");
+	if (!f)
+		return;
+	fputs("1\n", f);
+	fclose(f);
+}
+
+/* Runs open_nfnl inside the context's namespace. */
+static int open_in_netns(const struct repl_ct *ct, unsigned groups,
+			 int rcvbuf, uint32_t *portid)
+{
+	struct netns_saved saved = { .orig_fd = -1 };
+	if (ct->netns[0]) {
+		int err = netns_enter(ct->netns, &saved);
+		if (err)
+			return err;
+	}
+	int fd = open_nfnl(groups, rcvbuf, portid);
+	if (fd >= 0 && groups)
+		enable_events_sysctl();
+	netns_leave(&saved);
+	return fd;
+}
+
+int repl_ct_create(const char *netns, struct repl_ct **out)
+{
+	*out = NULL;
+	if (netns && strlen(netns) >= sizeof ((struct repl_ct *)0)->netns)
+		return -ENAMETOOLONG;
+	struct repl_ct *ct = calloc(1, sizeof *ct);
+	if (!ct)
+		return -ENOMEM;
+	if (netns)
+		snprintf(ct->netns, sizeof ct->netns, "%s", netns);
+	ct->event_fd = -1;
+	ct->batch = DEFAULT_BATCH;
+	ct->queue = calloc(REPL_CT_BATCH_MAX, sizeof *ct->queue);
+	ct->sendbuf = malloc((size_t)REPL_CT_BATCH_MAX * SLOT_MAX);
+	ct->recvbuf = malloc(RECV_BUF_LEN);
+	if (!ct->queue || !ct->sendbuf || !ct->recvbuf) {
+		ct->cmd_fd = -1;
+		repl_ct_destroy(ct);
+		return -ENOMEM;
+	}
+	ct->cmd_fd = open_in_netns(ct, 0, CMD_RCVBUF, &ct->cmd_portid);
+	if (ct->cmd_fd < 0) {
+		int err = ct->cmd_fd;
+		mlog(MSG_930103, "conntrack access to namespace %s failed: %s",
+		     netns ? netns : "(own)", strerror(-err));
+		repl_ct_destroy(ct);
+		return err;
+	}
+	*out = ct;
+	return 0;
+}
+
+void repl_ct_destroy(struct repl_ct *ct)
+{
+	if (!ct)
+		return;
+	if (ct->cmd_fd >= 0)
+		close(ct->cmd_fd);
+	if (ct->event_fd >= 0)
+		close(ct->event_fd);
+	free(ct->queue);
+	free(ct->sendbuf);
+	free(ct->recvbuf);
+	free(ct);
+}
+
+void repl_ct_set_filter(struct repl_ct *ct, repl_ct_filter_fn fn, void *arg)
+{
+	ct->filter = fn;
+	ct->filter_arg = arg;
+}
+
+int repl_ct_set_batch(struct repl_ct *ct, unsigned n)
+{
+	if (n == 0 || n > REPL_CT_BATCH_MAX)
+		return -EINVAL;
+	int err = repl_ct_inject_flush(ct);
+	ct->batch = n;
+	return err;
+}
+
+const struct repl_ct_stats *repl_ct_get_stats(const struct repl_ct *ct)
+{
+	return &ct->stats;
+}
+
+void repl_ct_clear_stats(struct repl_ct *ct)
+{
+	memset(&ct->stats, 0, sizeof ct->stats);
+}
+
+int repl_ct_event_fd(const struct repl_ct *ct)
+{
+	return ct->event_fd;
+}
+
+/* ---- kernel object <-> entry ------------------------------------------- */
+
+static bool proto_replicated(uint8_t family, uint8_t proto)
+{
+	return proto == IPPROTO_TCP || proto == IPPROTO_UDP ||
+	       (family == AF_INET && proto == IPPROTO_ICMP) ||
+	       (family == AF_INET6 && proto == IPPROTO_ICMPV6);
+}
+
+static void get_addr(const struct nf_conntrack *obj, bool v4,
+		     enum nf_conntrack_attr a4, enum nf_conntrack_attr a6,
+		     uint8_t *dst)
+{
+	if (v4) {
+		uint32_t a = nfct_get_attr_u32(obj, a4);
+		memcpy(dst, &a, 4);
+	} else {
+		const void *a = nfct_get_attr(obj, a6);
+		if (a)
+			memcpy(dst, a, 16);
+	}
+}
+
+/* Fills E from a parsed kernel object; -EPROTONOSUPPORT for protocols we
+ * do not replicate. */
+static int entry_from_obj(const struct nf_conntrack *obj,
+			  struct repl_ct_entry *e)
+{
+	memset(e, 0, sizeof *e);
+	e->family = nfct_get_attr_u8(obj, ATTR_ORIG_L3PROTO);
+	e->proto = nfct_get_attr_u8(obj, ATTR_ORIG_L4PROTO);
+	if ((e->family != AF_INET && e->family != AF_INET6) ||
+	    !proto_replicated(e->family, e->proto))
+		return -EPROTONOSUPPORT;
+	bool v4 = e->family == AF_INET;
+	get_addr(obj, v4, ATTR_ORIG_IPV4_SRC, ATTR_ORIG_IPV6_SRC, e->orig.src);
+	get_addr(obj, v4, ATTR_ORIG_IPV4_DST, ATTR_ORIG_IPV6_DST, e->orig.dst);
+	get_addr(obj, v4, ATTR_REPL_IPV4_SRC, ATTR_REPL_IPV6_SRC, e->reply.src);
+	get_addr(obj, v4, ATTR_REPL_IPV4_DST, ATTR_REPL_IPV6_DST, e->reply.dst);
+	if (e->proto == IPPROTO_TCP || e->proto == IPPROTO_UDP) {
+		e->orig.sport = ntohs(nfct_get_attr_u16(obj, ATTR_ORIG_PORT_SRC));
+		e->orig.dport = ntohs(nfct_get_attr_u16(obj, ATTR_ORIG_PORT_DST));
+		e->reply.sport = ntohs(nfct_get_attr_u16(obj, ATTR_REPL_PORT_SRC));
+		e->reply.dport = ntohs(nfct_get_attr_u16(obj, ATTR_REPL_PORT_DST));
+	} else {
+		uint16_t id = ntohs(nfct_get_attr_u16(obj, ATTR_ICMP_ID));
+		e->orig.sport = id;
+		e->orig.dport = (uint16_t)(nfct_get_attr_u8(obj, ATTR_ICMP_TYPE) << 8 |
+					   nfct_get_attr_u8(obj, ATTR_ICMP_CODE));
+		e->reply.sport = id;
+	}
+	e->status = nfct_get_attr_u32(obj, ATTR_STATUS);
+	e->timeout = nfct_get_attr_u32(obj, ATTR_TIMEOUT);
+	e->mark = nfct_get_attr_u32(obj, ATTR_MARK);
+	e->zone = nfct_get_attr_u16(obj, ATTR_ZONE);
+	if (e->proto == IPPROTO_TCP) {
+		e->tcp_state = nfct_get_attr_u8(obj, ATTR_TCP_STATE);
+		e->tcp_flags[0] = nfct_get_attr_u8(obj, ATTR_TCP_FLAGS_ORIG);
+		e->tcp_flags[1] = nfct_get_attr_u8(obj, ATTR_TCP_FLAGS_REPL);
+		e->tcp_wscale[0] = nfct_get_attr_u8(obj, ATTR_TCP_WSCALE_ORIG);
+		e->tcp_wscale[1] = nfct_get_attr_u8(obj, ATTR_TCP_WSCALE_REPL);
+	}
+	/* The kernel reports NAT only through the reply tuple: after SNAT
+	 * replies come back to the translated source, after DNAT they come
+	 * from the translated destination. */
+	bool ports = e->proto == IPPROTO_TCP || e->proto == IPPROTO_UDP;
+	if (e->status & IPS_SRC_NAT) {
+		e->snat.set = true;
+		memcpy(e->snat.addr, e->reply.dst, sizeof e->snat.addr);
+		e->snat.port = ports ? e->reply.dport : 0;
+	}
+	if (e->status & IPS_DST_NAT) {
+		e->dnat.set = true;
+		memcpy(e->dnat.addr, e->reply.src, sizeof e->dnat.addr);
+		e->dnat.port = ports ? e->reply.sport : 0;
+	}
+	return 0;
+}
+
+static void set_addr(struct nf_conntrack *obj, bool v4,
+		     enum nf_conntrack_attr a4, enum nf_conntrack_attr a6,
+		     const uint8_t *src)
+{
+	if (v4) {
+		uint32_t a;
+		memcpy(&a, src, 4);
+		nfct_set_attr_u32(obj, a4, a);
+	} else {
+		nfct_set_attr_l(obj, a6, src, 16);
+	}
+}
+
+/* The original tuple (and zone): all a delete or update needs to find
+ * the kernel's entry. */
+static void obj_set_tuple(struct nf_conntrack *obj, const struct repl_ct_entry *e)
+{
+	bool v4 = e->family == AF_INET;
+	nfct_set_attr_u8(obj, ATTR_ORIG_L3PROTO, e->family);
+	nfct_set_attr_u8(obj, ATTR_ORIG_L4PROTO, e->proto);
+	set_addr(obj, v4, ATTR_ORIG_IPV4_SRC, ATTR_ORIG_IPV6_SRC, e->orig.src);
+	set_addr(obj, v4, ATTR_ORIG_IPV4_DST, ATTR_ORIG_IPV6_DST, e->orig.dst);
+	if (e->proto == IPPROTO_TCP || e->proto == IPPROTO_UDP) {
+		nfct_set_attr_u16(obj, ATTR_ORIG_PORT_SRC, htons(e->orig.sport));
+		nfct_set_attr_u16(obj, ATTR_ORIG_PORT_DST, htons(e->orig.dport));
+	} else {
+		nfct_set_attr_u16(obj, ATTR_ICMP_ID, htons(e->orig.sport));
+		nfct_set_attr_u8(obj, ATTR_ICMP_TYPE, (uint8_t)(e->orig.dport >> 8));
+		nfct_set_attr_u8(obj, ATTR_ICMP_CODE, (uint8_t)e->orig.dport);
+	}
+	if (e->zone)
+		nfct_set_attr_u16(obj, ATTR_ZONE, e->zone);
+}
+
+static void obj_set_state(struct nf_conntrack *obj, const struct repl_ct_entry *e)
+{
+	/* The kernel refuses to create or change an entry without
+	 * IPS_CONFIRMED (EBUSY); an expectation's child cannot be recreated
+	 * without its master, so it arrives as an ordinary entry. */
+	nfct_set_attr_u32(obj, ATTR_STATUS,
+			  (e->status | IPS_CONFIRMED) & ~(uint32_t)IPS_EXPECTED);
+	nfct_set_attr_u32(obj, ATTR_TIMEOUT, e->timeout);
+	nfct_set_attr_u32(obj, ATTR_MARK, e->mark);
+	if (e->proto != IPPROTO_TCP)
+		return;
+	/* Sequence windows are not exported by the kernel, so the new owner
+	 * must accept whatever window it sees first: BE_LIBERAL both ways. */
+	uint8_t fo = e->tcp_flags[0] | IP_CT_TCP_FLAG_BE_LIBERAL;
+	uint8_t fr = e->tcp_flags[1] | IP_CT_TCP_FLAG_BE_LIBERAL;
+	nfct_set_attr_u8(obj, ATTR_TCP_STATE, e->tcp_state);
+	nfct_set_attr_u8(obj, ATTR_TCP_FLAGS_ORIG, fo);
+	nfct_set_attr_u8(obj, ATTR_TCP_MASK_ORIG, 0xff);
+	nfct_set_attr_u8(obj, ATTR_TCP_FLAGS_REPL, fr);
+	nfct_set_attr_u8(obj, ATTR_TCP_MASK_REPL, 0xff);
+	nfct_set_attr_u8(obj, ATTR_TCP_WSCALE_ORIG, e->tcp_wscale[0]);
+	nfct_set_attr_u8(obj, ATTR_TCP_WSCALE_REPL, e->tcp_wscale[1]);
+}
+
+static void obj_set_nat(struct nf_conntrack *obj, const struct repl_ct_entry *e)
+{
+	bool v4 = e->family == AF_INET;
+	bool ports = e->proto == IPPROTO_TCP || e->proto == IPPROTO_UDP;
+	/* The reply tuple is the plain inverse of the original one; the
+	 * kernel rewrites it when it applies the NAT below, exactly as the
+	 * first packet did on the active unit. */
+	nfct_setobjopt(obj, NFCT_SOPT_SETUP_REPLY);
+	if (e->snat.set) {
+		set_addr(obj, v4, ATTR_SNAT_IPV4, ATTR_SNAT_IPV6, e->snat.addr);
+		if (ports && e->snat.port)
+			nfct_set_attr_u16(obj, ATTR_SNAT_PORT, htons(e->snat.port));
+	}
+	if (e->dnat.set) {
+		set_addr(obj, v4, ATTR_DNAT_IPV4, ATTR_DNAT_IPV6, e->dnat.addr);
+		if (ports && e->dnat.port)
+			nfct_set_attr_u16(obj, ATTR_DNAT_PORT, htons(e->dnat.port));
+	}
+}
+
+/* ---- netlink helpers ------------------------------------------------------ */
+
+static struct nlmsghdr *put_header(uint8_t *p, uint16_t type, uint16_t flags,
+				   uint8_t family, uint32_t seq)
+{
+	struct nlmsghdr *nlh = (struct nlmsghdr *)p;
+	nlh->nlmsg_len = NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(struct nfgenmsg));
+	nlh->nlmsg_type = (uint16_t)(NFNL_SUBSYS_CTNETLINK << 8 | type);
+	nlh->nlmsg_flags = (uint16_t)(NLM_F_REQUEST | flags);
+	nlh->nlmsg_seq = seq;
+	nlh->nlmsg_pid = 0;
+	struct nfgenmsg *nfg = NLMSG_DATA(nlh);
+	memset(nfg, 0, NLMSG_ALIGN(sizeof *nfg));
+	nfg->nfgen_family = family;
+	nfg->version = NFNETLINK_V0;
+	nfg->res_id = 0;
+	return nlh;
+}
+
+static int send_to_kernel(int fd, const void *data, size_t len)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	ssize_t n = sendto(fd, data, len, 0, (struct sockaddr *)&sa, sizeof sa);
+	if (n < 0)
+		return -errno;
+	return (size_t)n == len ? 0 : -EIO;
+}
+
+/* Waits for the ack of request SEQ on the command socket. */
+static int wait_ack(struct repl_ct *ct, uint32_t seq)
+{
+	for (;;) {
+		ssize_t n = recv(ct->cmd_fd, ct->recvbuf, RECV_BUF_LEN, 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		size_t left = (size_t)n;
+		for (struct nlmsghdr *h = (struct nlmsghdr *)ct->recvbuf;
+		     NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
+			if (h->nlmsg_type != NLMSG_ERROR || h->nlmsg_seq != seq)
+				continue;
+			if (h->nlmsg_len < NLMSG_LENGTH(sizeof(int)))
+				return -EBADMSG;
+			const struct nlmsgerr *me = NLMSG_DATA(h);
+			return me->error;
+		}
+	}
+}
+
+/* ---- dump ----------------------------------------------------------------- */
+
+/* Delivers one kernel message to FN (after the protocol and filter
+ * checks).  Returns FN's result, 0 if skipped. */
+static int deliver(struct repl_ct *ct, const struct nlmsghdr *h,
+		   enum repl_ct_op op, repl_ct_entry_fn fn, void *arg,
+		   uint64_t *counter)
+{
+	struct nf_conntrack *obj = nfct_new();
+	if (!obj)
+		return -ENOMEM;
+	struct repl_ct_entry e;
+	int rc = 0;
+	if (nfct_nlmsg_parse(h, obj) < 0) {
+		ct->stats.parse_err++;
+		goto out;
+	}
+	if (entry_from_obj(obj, &e)) {
+		ct->stats.skipped_proto++;
+		goto out;
+	}
+	e.op = (uint8_t)op;
+	if (ct->filter && !ct->filter(ct->filter_arg, &e)) {
+		ct->stats.filtered++;
+		goto out;
+	}
+	(*counter)++;
+	rc = fn(arg, &e);
+out:
+	nfct_destroy(obj);
+	return rc;
+}
+
+int repl_ct_dump(struct repl_ct *ct, repl_ct_entry_fn fn, void *arg)
+{
+	int err = repl_ct_inject_flush(ct);
+	(void)err;   /* counted in stats; a dump must still happen */
+	uint8_t req[64];
+	uint32_t seq = ++ct->seq;
+	struct nlmsghdr *nlh = put_header(req, IPCTNL_MSG_CT_GET,
+					  NLM_F_DUMP, AF_UNSPEC, seq);
+	int rc = send_to_kernel(ct->cmd_fd, nlh, nlh->nlmsg_len);
+	if (rc)
+		return rc;
+	int count = 0, stop = 0;
+	for (;;) {
+		ssize_t n = recv(ct->cmd_fd, ct->recvbuf, RECV_BUF_LEN, 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		size_t left = (size_t)n;
+		for (struct nlmsghdr *h = (struct nlmsghdr *)ct->recvbuf;
+		     NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
+			if (h->nlmsg_seq != seq)
+				continue;   /* a stale answer */
+			if (h->nlmsg_type == NLMSG_DONE)
+				return stop ? stop : count;
+			if (h->nlmsg_type == NLMSG_ERROR) {
+				const struct nlmsgerr *me = NLMSG_DATA(h);
+				if (h->nlmsg_len < NLMSG_LENGTH(sizeof(int)))
+					return -EBADMSG;
+				return me->error ? me->error : count;
+			}
+			if (stop)
+				continue;   /* drain the dump to its end */
+			uint64_t before = ct->stats.dumped;
+			int r = deliver(ct, h, REPL_CT_NEW, fn, arg,
+					&ct->stats.dumped);
+			if (ct->stats.dumped != before)
+				count++;
+			if (r)
+				stop = r;
+		}
+	}
+}
+
+/* ---- events --------------------------------------------------------------- */
+
+int repl_ct_subscribe(struct repl_ct *ct, size_t rcvbuf)
+{
+	if (ct->event_fd >= 0)
+		return -EALREADY;
+	if (rcvbuf == 0)
+		rcvbuf = EVENT_RCVBUF_DEFAULT;
+	if (rcvbuf > INT32_MAX)
+		return -EINVAL;
+	unsigned groups = NF_NETLINK_CONNTRACK_NEW | NF_NETLINK_CONNTRACK_UPDATE |
+			  NF_NETLINK_CONNTRACK_DESTROY;
+	int fd = open_in_netns(ct, groups, (int)rcvbuf, NULL);
+	if (fd < 0)
+		return fd;
+	ct->event_fd = fd;
+	return 0;
+}
+
+static enum repl_ct_op event_op(const struct nlmsghdr *h)
+{
+	if ((h->nlmsg_type & 0xff) == IPCTNL_MSG_CT_DELETE)
+		return REPL_CT_DESTROY;
+	return (h->nlmsg_flags & (NLM_F_CREATE | NLM_F_EXCL)) ? REPL_CT_NEW
+							       : REPL_CT_UPDATE;
+}
+
+int repl_ct_read_events(struct repl_ct *ct, repl_ct_entry_fn fn, void *arg)
+{
+	if (ct->event_fd < 0)
+		return -ENOTCONN;
+	int delivered = 0;
+	bool lost = false;
+	for (int reads = 0; reads < EVENT_READS_PER_CALL; reads++) {
+		ssize_t n = recv(ct->event_fd, ct->recvbuf, RECV_BUF_LEN, 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				break;
+			if (errno == ENOBUFS) {
+				/* The kernel dropped events for us: whatever
+				 * we deliver now, the mate's view has a hole
+				 * only a bulk resync can close. */
+				ct->stats.events_lost++;
+				lost = true;
+				continue;
+			}
+			return -errno;
+		}
+		size_t left = (size_t)n;
+		for (struct nlmsghdr *h = (struct nlmsghdr *)ct->recvbuf;
+		     NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
+			if ((h->nlmsg_type >> 8) != NFNL_SUBSYS_CTNETLINK)
+				continue;
+			/* Our own injections come back with our port id:
+			 * replaying them to the mate would echo forever. */
+			if (h->nlmsg_pid && h->nlmsg_pid == ct->cmd_portid) {
+				ct->stats.events_echo++;
+				continue;
+			}
+			uint64_t before = ct->stats.events;
+			int r = deliver(ct, h, event_op(h), fn, arg,
+					&ct->stats.events);
+			if (ct->stats.events != before)
+				delivered++;
+			if (r < 0)
+				return r;
+		}
+	}
+	if (lost) {
+		mlog(MSG_930101, "context %s: conntrack events lost (%llu overruns); bulk resync needed",
+		     ct->netns[0] ? ct->netns : "(own)",
+		     (unsigned long long)ct->stats.events_lost);
+		return REPL_CT_LOST;
+	}
+	return delivered;
+}
+
+/* ---- injection -------------------------------------------------------------- */
+
+int repl_ct_inject(struct repl_ct *ct, const struct repl_ct_entry *e)
+{
+	if (e->op < REPL_CT_NEW || e->op >= REPL_CT_OP_MAX ||
+	    (e->family != AF_INET && e->family != AF_INET6) ||
+	    !proto_replicated(e->family, e->proto))
+		return -EINVAL;
+	struct inject_slot *s = &ct->queue[ct->nqueued++];
+	s->entry = *e;
+	s->action = e->op == REPL_CT_NEW ? ACT_CREATE :
+		    e->op == REPL_CT_UPDATE ? ACT_UPDATE : ACT_DELETE;
+	s->err = 0;
+	s->retried = false;
+	if (ct->nqueued >= ct->batch)
+		return repl_ct_inject_flush(ct);
+	return 0;
+}
+
+/* Builds the request for slot S at P; returns its length or -errno. */
+static int build_request(uint8_t *p, const struct inject_slot *s, uint32_t seq)
+{
+	const struct repl_ct_entry *e = &s->entry;
+	struct nf_conntrack *obj = nfct_new();
+	if (!obj)
+		return -ENOMEM;
+	struct nlmsghdr *nlh;
+	obj_set_tuple(obj, e);
+	switch (s->action) {
+	case ACT_CREATE:
+		nlh = put_header(p, IPCTNL_MSG_CT_NEW, NLM_F_CREATE | NLM_F_EXCL,
+				 e->family, seq);
+		obj_set_state(obj, e);
+		obj_set_nat(obj, e);
+		break;
+	case ACT_UPDATE:
+		/* The kernel refuses NAT changes on existing entries. */
+		nlh = put_header(p, IPCTNL_MSG_CT_NEW, 0, e->family, seq);
+		obj_set_state(obj, e);
+		break;
+	case ACT_DELETE:
+	default:
+		nlh = put_header(p, IPCTNL_MSG_CT_DELETE, 0, e->family, seq);
+		break;
+	}
+	int rc = nfct_nlmsg_build(nlh, obj);
+	nfct_destroy(obj);
+	if (rc < 0)
+		return -EINVAL;
+	return (int)NLMSG_ALIGN(nlh->nlmsg_len);
+}
+
+/* Reads the errors the kernel queued for the batch sent with sequence
+ * numbers BASE..BASE+N-1 into the slots. */
+static int collect_errors(struct repl_ct *ct, uint32_t base, unsigned n)
+{
+	int rc = 0;
+	for (;;) {
+		ssize_t len = recv(ct->cmd_fd, ct->recvbuf, RECV_BUF_LEN,
+				   MSG_DONTWAIT);
+		if (len < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return rc;
+			if (errno == ENOBUFS) {
+				/* Some answers were dropped: we cannot tell
+				 * which entries failed. */
+				ct->stats.inject_enobufs++;
+				rc = -ENOBUFS;
+				continue;
+			}
+			return -errno;
+		}
+		size_t left = (size_t)len;
+		for (struct nlmsghdr *h = (struct nlmsghdr *)ct->recvbuf;
+		     NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
+			if (h->nlmsg_type != NLMSG_ERROR ||
+			    h->nlmsg_len < NLMSG_LENGTH(sizeof(int)))
+				continue;
+			uint32_t idx = h->nlmsg_seq - base;
+			if (idx >= n)
+				continue;   /* a stale answer */
+			const struct nlmsgerr *me = NLMSG_DATA(h);
+			ct->queue[idx].err = me->error;
+		}
+	}
+}
+
+static void count_failure(struct repl_ct *ct, int err)
+{
+	switch (-err) {
+	case EEXIST: ct->stats.inject_eexist++; break;
+	case ENOENT: ct->stats.inject_enoent++; break;
+	case EBUSY: ct->stats.inject_ebusy++; break;
+	case ENOBUFS: ct->stats.inject_enobufs++; break;
+	default: ct->stats.inject_other++; break;
+	}
+}
+
+/* Sends slots [0, n) in one sendmsg and settles the answers.  Slots that
+ * deserve a second attempt are compacted to the front; returns how many
+ * (>= 0) or -errno for a failure of the whole batch. */
+static int send_batch(struct repl_ct *ct, unsigned n, int *last_err,
+		      unsigned *failed)
+{
+	uint32_t base = ct->seq + 1;
+	size_t off = 0;
+	unsigned built = 0;
+	for (unsigned i = 0; i < n; i++) {
+		ct->queue[i].err = 0;
+		int len = build_request(ct->sendbuf + off, &ct->queue[i], base + i);
+		if (len < 0) {
+			/* Cannot happen for entries repl_ct_inject accepted;
+			 * mark it so it is counted, not sent. */
+			ct->queue[i].err = len;
+			continue;
+		}
+		off += (size_t)len;
+		built++;
+	}
+	ct->seq += n;
+	if (built) {
+		int rc = send_to_kernel(ct->cmd_fd, ct->sendbuf, off);
+		if (rc) {
+			count_failure(ct, rc);
+			*last_err = rc;
+			return rc;
+		}
+		ct->stats.inject_sendmsg++;
+		rc = collect_errors(ct, base, n);
+		if (rc)
+			*last_err = rc;
+	}
+
+	unsigned again = 0;
+	for (unsigned i = 0; i < n; i++) {
+		struct inject_slot *s = &ct->queue[i];
+		if (!s->err) {
+			ct->stats.inject_ok++;
+			continue;
+		}
+		count_failure(ct, s->err);
+		bool retry = false;
+		if (!s->retried) {
+			if (s->action == ACT_CREATE && s->err == -EEXIST) {
+				s->action = ACT_UPDATE;
+				retry = true;
+			} else if (s->action == ACT_UPDATE && s->err == -ENOENT) {
+				s->action = ACT_CREATE;
+				retry = true;
+			}
+		}
+		if (retry) {
+			s->retried = true;
+			ct->queue[again++] = *s;
+		} else if (!(s->action == ACT_DELETE && s->err == -ENOENT)) {
+			/* Deleting what already expired is not a failure. */
+			*last_err = s->err;
+			(*failed)++;
+		}
+	}
+	return (int)again;
+}
+
+int repl_ct_inject_flush(struct repl_ct *ct)
+{
+	int last_err = 0;
+	unsigned n = ct->nqueued, failed = 0;
+	while (n > 0) {
+		int again = send_batch(ct, n, &last_err, &failed);
+		if (again < 0) {
+			failed += n;
+			break;
+		}
+		n = (unsigned)again;
+	}
+	if (last_err && ct->nqueued)
+		mlog(MSG_930102, "context %s: %u of %u conntrack entries not installed: %s",
+		     ct->netns[0] ? ct->netns : "(own)", failed, ct->nqueued,
+		     strerror(-last_err));
+	ct->nqueued = 0;
+	return last_err;
+}
+
+int repl_ct_flush_table(struct repl_ct *ct)
+{
+	int err = repl_ct_inject_flush(ct);
+	(void)err;
+	uint8_t req[64];
+	uint32_t seq = ++ct->seq;
+	struct nlmsghdr *nlh = put_header(req, IPCTNL_MSG_CT_DELETE, NLM_F_ACK,
+					  AF_UNSPEC, seq);
+	int rc = send_to_kernel(ct->cmd_fd, nlh, nlh->nlmsg_len);
+	if (rc)
+		return rc;
+	return wait_ack(ct, seq);
+}

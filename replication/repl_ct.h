@@ -1,0 +1,177 @@
+/*
+ * repl_ct: one security context's connection-tracking table, for stateful
+ * failover.
+ *
+ * A struct repl_ct is bound to one network namespace (the context): its
+ * netlink sockets are created inside that namespace and stay bound to it
+ * (see shared/notes/conntrack.md), so the daemon can hold one per context.
+ * It can
+ *   - dump the table (IPv4/IPv6 TCP, UDP and ICMP entries),
+ *   - subscribe to NEW/UPDATE/DESTROY events; lost events (the kernel says
+ *     ENOBUFS when our socket buffer overflowed) are counted and reported
+ *     as REPL_CT_LOST so the caller schedules a bulk resync,
+ *   - inject entries received from the mate: batched netlink messages,
+ *     create-or-update as conntrackd's external_inject does, TCP entries
+ *     made BE_LIBERAL so the new owner re-learns the sequence windows.
+ * Events caused by our own injections carry our netlink port id and are
+ * dropped (echo suppression), so a unit that took over never replays what
+ * it received.
+ *
+ * The record codec (repl_ct_encode/repl_ct_decode) is independent of the
+ * kernel and of the transport: a versioned header then type-length-value
+ * attributes, every attribute checked against a size table.
+ *
+ * Entry points return 0 (or a count) or -errno.  The module never owns a
+ * loop: the caller polls repl_ct_event_fd() and calls repl_ct_read_events().
+ */
+#ifndef MCTX_REPL_CT_H
+#define MCTX_REPL_CT_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct buf;
+
+/* What happened to an entry (event type / record operation). */
+enum repl_ct_op {
+	REPL_CT_NEW = 1,
+	REPL_CT_UPDATE = 2,
+	REPL_CT_DESTROY = 3,
+	REPL_CT_OP_MAX
+};
+
+/* Addresses in network byte order; IPv4 uses the first 4 bytes, the rest
+ * zero.  Ports in host order.  For ICMP, sport holds the echo id and dport
+ * holds (type << 8 | code). */
+struct repl_ct_tuple {
+	uint8_t src[16];
+	uint8_t dst[16];
+	uint16_t sport;
+	uint16_t dport;
+};
+
+/* A source or destination translation: the address and port the kernel
+ * rewrote to (port 0 when only the address was translated). */
+struct repl_ct_nat {
+	bool set;
+	uint8_t addr[16];
+	uint16_t port;
+};
+
+/* One conntrack entry as replicated.  Plain data: the codec's unit. */
+struct repl_ct_entry {
+	uint8_t op;              /* enum repl_ct_op */
+	uint8_t family;          /* AF_INET or AF_INET6 */
+	uint8_t proto;           /* IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP(V6) */
+	uint8_t tcp_state;       /* TCP_CONNTRACK_* (TCP only) */
+	uint8_t tcp_flags[2];    /* IP_CT_TCP_FLAG_* original, reply */
+	uint8_t tcp_wscale[2];   /* window scale original, reply */
+	uint16_t zone;
+	uint32_t status;         /* IPS_* bits */
+	uint32_t timeout;        /* seconds left */
+	uint32_t mark;
+	struct repl_ct_tuple orig;
+	struct repl_ct_tuple reply;
+	struct repl_ct_nat snat; /* IPS_SRC_NAT: reply.dst translated */
+	struct repl_ct_nat dnat; /* IPS_DST_NAT: reply.src translated */
+};
+
+/* ---- record codec ------------------------------------------------------ */
+
+#define REPL_CT_VERSION 1
+/* Largest record repl_ct_encode can produce (IPv6 with both NATs). */
+#define REPL_CT_RECORD_MAX 192
+
+/* Appends one record for E to OUT.  -EINVAL if E is not encodable
+ * (unknown family/protocol/op). */
+int repl_ct_encode(const struct repl_ct_entry *e, struct buf *out);
+
+/* Decodes the record at BYTES (at most LEN bytes).  Returns the record's
+ * length (> 0, so a caller can walk a batch) or
+ *   -EMSGSIZE  truncated (LEN shorter than the header or the record),
+ *   -EPROTO    unknown version,
+ *   -EBADMSG   malformed attribute, bad size, missing mandatory attribute,
+ *              invalid op/family/protocol.
+ * On error *E is left zeroed. */
+int repl_ct_decode(const void *bytes, size_t len, struct repl_ct_entry *e);
+
+/* True if E describes a TCP connection to port 80 (the ASA does not
+ * replicate HTTP unless `failover replication http`). */
+bool repl_ct_is_http(const struct repl_ct_entry *e);
+
+/* ---- kernel access ----------------------------------------------------- */
+
+struct repl_ct;
+
+/* Per failure site, for the xerr/rerr columns of `show failover`. */
+struct repl_ct_stats {
+	uint64_t dumped;          /* entries delivered by dumps */
+	uint64_t events;          /* events delivered */
+	uint64_t events_echo;     /* events from our own injections, dropped */
+	uint64_t events_lost;     /* ENOBUFS on the event socket (overruns) */
+	uint64_t filtered;        /* entries refused by the filter */
+	uint64_t skipped_proto;   /* entries of protocols we do not replicate */
+	uint64_t parse_err;       /* kernel messages we could not parse */
+	uint64_t inject_ok;
+	uint64_t inject_eexist;   /* create found it: retried as update */
+	uint64_t inject_enoent;   /* update/delete found nothing (update: created) */
+	uint64_t inject_ebusy;
+	uint64_t inject_enobufs;  /* send or ack queue overflow */
+	uint64_t inject_other;    /* any other kernel error */
+	uint64_t inject_sendmsg;  /* batches sent */
+};
+
+/* Returned by repl_ct_read_events when the kernel dropped events. */
+#define REPL_CT_LOST (-ENOBUFS)
+
+/* Called per entry by dumps and events.  A non-zero return stops a dump
+ * and is returned by it. */
+typedef int (*repl_ct_entry_fn)(void *arg, const struct repl_ct_entry *e);
+/* Replication filter: return true to replicate E. */
+typedef bool (*repl_ct_filter_fn)(void *arg, const struct repl_ct_entry *e);
+
+/* Opens conntrack access in namespace NETNS (NULL: the current one). */
+int repl_ct_create(const char *netns, struct repl_ct **out);
+void repl_ct_destroy(struct repl_ct *ct);
+
+/* Sets (or clears with NULL) the filter applied to dumps and events. */
+void repl_ct_set_filter(struct repl_ct *ct, repl_ct_filter_fn fn, void *arg);
+
+/* Dumps the table: FN per entry with op REPL_CT_NEW.  Returns the number
+ * of entries delivered or -errno (or FN's non-zero return). */
+int repl_ct_dump(struct repl_ct *ct, repl_ct_entry_fn fn, void *arg);
+
+/* Subscribes to NEW/UPDATE/DESTROY events with a receive buffer of
+ * RCVBUF bytes (forced beyond rmem_max; 0 picks 16 MB). */
+int repl_ct_subscribe(struct repl_ct *ct, size_t rcvbuf);
+/* The event socket (non-blocking) to poll for input; -1 if unsubscribed. */
+int repl_ct_event_fd(const struct repl_ct *ct);
+/* Reads what is pending and calls FN per event.  Returns the number
+ * delivered, or REPL_CT_LOST once if events were dropped since the last
+ * call (the caller must schedule a bulk resync; delivery continues on the
+ * next call), or another -errno. */
+int repl_ct_read_events(struct repl_ct *ct, repl_ct_entry_fn fn, void *arg);
+
+/* Queues E (op NEW, UPDATE or DESTROY) for injection; sends a batch once
+ * it holds BATCH entries.  Returns 0 or -errno (-EINVAL for bad entries). */
+int repl_ct_inject(struct repl_ct *ct, const struct repl_ct_entry *e);
+/* Sends what is queued and settles the kernel's answers (retries EEXIST
+ * as update and update-ENOENT as create).  Returns 0, or the last
+ * unrecovered -errno (also counted in the stats). */
+int repl_ct_inject_flush(struct repl_ct *ct);
+/* Entries per sendmsg (1..REPL_CT_BATCH_MAX; default 64). */
+#define REPL_CT_BATCH_MAX 512
+int repl_ct_set_batch(struct repl_ct *ct, unsigned n);
+
+/* Deletes every entry of the namespace's table (takeover cleanup, tests). */
+int repl_ct_flush_table(struct repl_ct *ct);
+
+const struct repl_ct_stats *repl_ct_get_stats(const struct repl_ct *ct);
+void repl_ct_clear_stats(struct repl_ct *ct);
+
+/* Short names for logs and `show` output. */
+const char *repl_ct_op_name(enum repl_ct_op op);
+
+#endif

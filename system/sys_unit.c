@@ -1,0 +1,438 @@
+/*
+ * sys_unit: see sys_unit.h.
+ */
+#include "system/sys_unit.h"
+
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "contexts/ctx_runtime.h"
+#include "system/flash.h"
+#include "system/sys_log.h"
+#include "system/sys_loop.h"
+
+struct unit_ctx {
+	char name[CTX_NAME_MAX];
+	struct ctx_config *cfg;
+	struct ctx_rt *rt;          /* kernel side; NULL without kernel */
+};
+
+struct unit {
+	const struct bootstrap *boot;
+	struct flash *flash;
+	struct ev_loop *loop;
+	bool kernel;
+	struct cli_engine *cli;
+	struct sys_config *sys;
+	struct unit_ctx *ctxs;
+	size_t nctxs;
+	time_t boot_time;
+	struct cli_session *loader;   /* replays saved configuration */
+	struct ctx_rt_unit *kunit;    /* unit namespace; NULL without kernel */
+};
+
+static const char *unit_hostname(void *owner, const char *context)
+{
+	struct unit *u = owner;
+	return u->sys->hostname;
+}
+
+static const struct cli_session_ops session_ops = {
+	.hostname = unit_hostname,
+	.prompt_extra = NULL,
+};
+
+struct unit *unit_create(const struct bootstrap *boot, struct flash *flash,
+			 struct ev_loop *loop, bool kernel, char *err,
+			 size_t errlen)
+{
+	static const struct cli_cmd *const tables[] = { sys_cmds, ctx_cmds,
+							NULL };
+	struct unit *u = calloc(1, sizeof *u);
+	if (!u)
+		abort();
+	u->boot = boot;
+	u->flash = flash;
+	u->loop = loop;
+	u->kernel = kernel;
+	u->boot_time = time(NULL);
+	u->cli = cli_engine_create(tables, err, errlen);
+	if (!u->cli) {
+		free(u);
+		return NULL;
+	}
+	if (kernel) {
+		int rc = ctx_rt_unit_open(boot->netns, &u->kunit);
+		if (rc < 0) {
+			snprintf(err, errlen, "cannot open the unit network "
+				 "namespace: %s", strerror(-rc));
+			cli_engine_destroy(u->cli);
+			free(u);
+			return NULL;
+		}
+	}
+	u->sys = sys_config_create();
+	u->loader = cli_session_create(u->cli, u, &session_ops, false);
+	cli_set_loading(u->loader, true);
+	return u;
+}
+
+static void ctx_free(struct unit *u, struct unit_ctx *c, bool remove_kernel)
+{
+	if (c->rt)
+		ctx_rt_close(c->rt, remove_kernel);
+	c->rt = NULL;
+	ctx_config_destroy(c->cfg);
+	c->cfg = NULL;
+}
+
+void unit_destroy(struct unit *u)
+{
+	if (!u)
+		return;
+	/* Namespaces stay: a restarted daemon adopts them (issue 3). */
+	for (size_t i = 0; i < u->nctxs; i++)
+		ctx_free(u, &u->ctxs[i], false);
+	free(u->ctxs);
+	ctx_rt_unit_close(u->kunit);
+	cli_session_destroy(u->loader);
+	sys_config_destroy(u->sys);
+	cli_engine_destroy(u->cli);
+	free(u);
+}
+
+const struct cli_engine *unit_cli(const struct unit *u) { return u->cli; }
+struct sys_config *unit_sysconfig(struct unit *u) { return u->sys; }
+struct flash *unit_flash(struct unit *u) { return u->flash; }
+const struct bootstrap *unit_bootstrap(const struct unit *u) { return u->boot; }
+bool unit_kernel(const struct unit *u) { return u->kernel; }
+long unit_uptime(const struct unit *u) { return (long)(time(NULL) - u->boot_time); }
+
+struct cli_session *unit_session_create(struct unit *u, bool interactive)
+{
+	return cli_session_create(u->cli, u, &session_ops, interactive);
+}
+
+static struct unit_ctx *find_ctx(struct unit *u, const char *name)
+{
+	for (size_t i = 0; i < u->nctxs; i++)
+		if (strcmp(u->ctxs[i].name, name) == 0)
+			return &u->ctxs[i];
+	return NULL;
+}
+
+struct ctx_config *unit_ctxconfig(struct unit *u, const char *name)
+{
+	struct unit_ctx *c = find_ctx(u, name);
+	return c ? c->cfg : NULL;
+}
+
+const char *unit_link_for(struct unit *u, const char *ifname, char *buf,
+			  size_t len)
+{
+	for (size_t i = 0; i < u->boot->nifaces; i++)
+		if (strcmp(u->boot->ifaces[i].name, ifname) == 0) {
+			snprintf(buf, len, "%s", u->boot->ifaces[i].link);
+			return buf;
+		}
+	if (!u->kernel)
+		return NULL;
+	const char *link = bootstrap_link_for(u->boot, ifname);
+	if (!link)
+		return NULL;
+	snprintf(buf, len, "%s", link);
+	if (if_nametoindex(buf))
+		return buf;
+	/* Allocated links live in a context namespace now. */
+	if (sys_config_alloc_owner(u->sys, ifname))
+		return buf;
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* replay                                                              */
+
+int unit_replay(struct unit *u, const char *ctx, const char *text,
+		struct buf *report)
+{
+	struct buf out;
+	int failed = 0, lineno = 0;
+	const char *p = text;
+
+	buf_init(&out);
+	cli_set_context(u->loader, ctx);
+	cli_set_mode(u->loader, CLI_MODE_CONFIG, NULL);
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		char *line = strndup(p, len);
+		if (!line)
+			abort();
+		if (len && line[len - 1] == '\r')
+			line[len - 1] = '\0';
+		lineno++;
+		buf_reset(&out);
+		enum cli_status st = cli_execute(u->loader, line, &out);
+		if (st != CLI_OK && st != CLI_WARNING) {
+			failed++;
+			if (report)
+				buf_printf(report, "line %d: %s\n%s", lineno,
+					   line, out.data ? out.data : "");
+		}
+		free(line);
+		p = nl ? nl + 1 : p + len;
+	}
+	cli_set_context(u->loader, NULL);
+	cli_set_mode(u->loader, CLI_MODE_CONFIG, NULL);
+	buf_free(&out);
+	if (ctx)
+		unit_context_apply(u, ctx, report);
+	return failed;
+}
+
+int unit_load_startup(struct unit *u, struct buf *report)
+{
+	struct buf text;
+	buf_init(&text);
+	int rc = flash_get_startup(u->flash, &text);
+	if (rc == -ENOENT) {
+		buf_free(&text);
+		return 0;
+	}
+	if (rc < 0) {
+		mlog(MSG_900002, "cannot read the startup configuration: %s",
+		     flash_last_error(u->flash));
+		buf_free(&text);
+		return rc;
+	}
+	struct buf rep;
+	buf_init(&rep);
+	int failed = unit_replay(u, NULL, text.data ? text.data : "", &rep);
+	if (failed)
+		mlog(MSG_900003, "%d line(s) of the startup configuration "
+		     "were refused:\n%s", failed, rep.data);
+	if (report && rep.len)
+		buf_add(report, rep.data, rep.len);
+	buf_free(&rep);
+	buf_free(&text);
+	return failed;
+}
+
+/* ------------------------------------------------------------------ */
+/* contexts                                                            */
+
+int unit_context_add(struct unit *u, const char *name, struct buf *msg)
+{
+	if (find_ctx(u, name))
+		return 0;
+	struct unit_ctx *grown = realloc(u->ctxs, (u->nctxs + 1) * sizeof *grown);
+	if (!grown)
+		abort();
+	u->ctxs = grown;
+	struct unit_ctx *c = &u->ctxs[u->nctxs];
+	memset(c, 0, sizeof *c);
+	snprintf(c->name, sizeof c->name, "%s", name);
+	c->cfg = ctx_config_create(name);
+	if (u->kernel) {
+		int rc = ctx_rt_open(u->kunit, u->boot->netns_prefix, name,
+				     &c->rt, msg);
+		if (rc < 0) {
+			ctx_config_destroy(c->cfg);
+			return rc;
+		}
+	}
+	u->nctxs++;
+	return 0;
+}
+
+int unit_context_remove(struct unit *u, const char *name, struct buf *msg)
+{
+	for (size_t i = 0; i < u->nctxs; i++) {
+		if (strcmp(u->ctxs[i].name, name))
+			continue;
+		ctx_free(u, &u->ctxs[i], true);
+		memmove(&u->ctxs[i], &u->ctxs[i + 1],
+			(u->nctxs - i - 1) * sizeof *u->ctxs);
+		u->nctxs--;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+int unit_context_load_url(struct unit *u, const char *name, struct buf *msg)
+{
+	struct sys_context *sc = sys_config_context(u->sys, name, false);
+	struct unit_ctx *c = find_ctx(u, name);
+	if (!sc || !c || !sc->config_url[0])
+		return -ENOENT;
+	struct buf text;
+	buf_init(&text);
+	int rc = flash_read(u->flash, sc->config_url, &text);
+	if (rc < 0) {
+		buf_printf(msg, "WARNING: Could not fetch the URL %s\n"
+			   "INFO: Creating context with default config\n",
+			   sc->config_url);
+		buf_free(&text);
+		return rc;
+	}
+	struct buf rep;
+	buf_init(&rep);
+	int failed = unit_replay(u, name, text.data ? text.data : "", &rep);
+	if (failed) {
+		mlog(MSG_900003, "context %s: %d line(s) of %s were refused:\n%s",
+		     name, failed, sc->config_url, rep.data);
+		buf_printf(msg, "WARNING: %d line(s) of %s were refused:\n%s",
+			   failed, sc->config_url, rep.data);
+	}
+	buf_free(&rep);
+	buf_free(&text);
+	return 0;
+}
+
+int unit_context_allocate(struct unit *u, const char *ctx, const char *phys,
+			  const char *mapped, struct buf *msg)
+{
+	struct unit_ctx *c = find_ctx(u, ctx);
+	if (!c)
+		return -ENOENT;
+	const char *visible = mapped && *mapped ? mapped : phys;
+	if (c->rt) {
+		char link[64];
+		if (!unit_link_for(u, phys, link, sizeof link))
+			return -ENODEV;
+		const struct sys_iface *si = sys_config_iface(u->sys, phys,
+							      false);
+		int rc = ctx_rt_allocate(c->rt, link, visible,
+					 si ? si->vlan : 0, msg);
+		if (rc < 0)
+			return rc;
+	}
+	ctx_config_iface(c->cfg, visible, true);
+	return 0;
+}
+
+int unit_context_release(struct unit *u, const char *ctx, const char *phys,
+			 struct buf *msg)
+{
+	struct unit_ctx *c = find_ctx(u, ctx);
+	struct sys_context *sc = sys_config_context(u->sys, ctx, false);
+	if (!c || !sc)
+		return -ENOENT;
+	for (size_t i = 0; i < sc->nallocs; i++) {
+		if (strcmp(sc->allocs[i].phys, phys))
+			continue;
+		const char *visible = sc->allocs[i].mapped[0] ?
+				      sc->allocs[i].mapped : phys;
+		if (c->rt) {
+			int rc = ctx_rt_release(c->rt, visible, msg);
+			if (rc < 0)
+				return rc;
+		}
+		ctx_config_iface_remove(c->cfg, visible);
+		return 0;
+	}
+	return -ENOENT;
+}
+
+int unit_context_apply(struct unit *u, const char *ctx, struct buf *msg)
+{
+	struct unit_ctx *c = find_ctx(u, ctx);
+	if (!c)
+		return -ENOENT;
+	if (!c->rt)
+		return 0;
+	struct sys_context *sc = sys_config_context(u->sys, ctx, false);
+	return ctx_rt_apply(c->rt, c->cfg, u->sys, sc, msg);
+}
+
+int unit_context_show(struct unit *u, const char *ctx, int what,
+		      const char *arg, struct buf *out, struct buf *msg)
+{
+	struct unit_ctx *c = find_ctx(u, ctx);
+	if (!c)
+		return -ENOENT;
+	if (!c->rt) {
+		buf_puts(msg, "no kernel state: the daemon runs without kernel");
+		return -ENOTSUP;
+	}
+	return ctx_rt_show(c->rt, c->cfg, (enum ctx_rt_show)what, arg, out, msg);
+}
+
+/* ------------------------------------------------------------------ */
+/* writing                                                             */
+
+void unit_write_running(struct unit *u, const char *ctx, unsigned flags,
+			struct buf *out)
+{
+	if (!ctx) {
+		sys_config_write(u->sys, MCTX_VERSION, flags, out);
+		return;
+	}
+	struct unit_ctx *c = find_ctx(u, ctx);
+	if (c)
+		ctx_config_write(c->cfg, MCTX_VERSION,
+				 (flags & SYS_WRITE_ALL) ? CTX_WRITE_ALL : 0,
+				 out);
+}
+
+static const char *errtext(int rc)
+{
+	return rc == -ENOSPC ? "No space left on device" : strerror(-rc);
+}
+
+int unit_write_memory(struct unit *u, const char *ctx, bool all,
+		      struct buf *msg)
+{
+	struct flash_txn *t;
+	struct buf text;
+	int rc = flash_txn_begin(u->flash, &t);
+	if (rc < 0) {
+		buf_printf(msg, "ERROR: Unable to write to flash: %s\n",
+			   flash_last_error(u->flash));
+		return rc;
+	}
+	buf_init(&text);
+	if (!ctx) {
+		sys_config_write(u->sys, MCTX_VERSION, SYS_WRITE_SECRETS, &text);
+		rc = flash_txn_put_startup(t, text.data, text.len);
+	}
+	for (size_t i = 0; rc == 0 && i < u->nctxs; i++) {
+		struct unit_ctx *c = &u->ctxs[i];
+		if (ctx ? strcmp(c->name, ctx) != 0 : !all)
+			continue;
+		struct sys_context *sc = sys_config_context(u->sys, c->name,
+							    false);
+		if (!sc || !sc->config_url[0]) {
+			if (ctx) {
+				buf_printf(msg, "ERROR: context %s has no "
+					   "config-url\n", c->name);
+				rc = -EINVAL;
+			}
+			continue;
+		}
+		buf_reset(&text);
+		ctx_config_write(c->cfg, MCTX_VERSION, 0, &text);
+		rc = flash_txn_put_file(t, sc->config_url, text.data, text.len);
+		if (rc < 0)
+			buf_printf(msg, "ERROR: Unable to write %s: %s\n",
+				   sc->config_url, errtext(rc));
+	}
+	buf_free(&text);
+	if (rc < 0) {
+		flash_txn_abort(t);
+		return rc;
+	}
+	rc = flash_txn_commit(t);
+	if (rc < 0) {
+		buf_printf(msg, "ERROR: Unable to write to flash: %s (%s)\n",
+			   errtext(rc), flash_last_error(u->flash));
+		return rc;
+	}
+	mlog(MSG_900006, "configuration saved (%s%s)", ctx ? "context " : "system",
+	     ctx ? ctx : all ? " and all contexts" : "");
+	return 0;
+}
