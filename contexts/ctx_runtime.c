@@ -388,9 +388,28 @@ static void build_policy(const struct ctx_config *cc, const struct sys_config *s
 	ps->p.conn_limit = conn_limit(sys, sc);
 }
 
+const char *ctx_rt_nsname(const struct ctx_rt *rt) { return rt->nsname; }
+
+int ctx_rt_garp(struct ctx_rt *rt, const struct ctx_config *cc, bool standby)
+{
+	int sent = 0;
+	for (size_t i = 0; i < cc->nifaces; i++) {
+		const struct ctx_iface *f = &cc->ifaces[i];
+		uint32_t ip = standby ? f->standby : f->ip;
+		char lname[16];
+		if (!f->has_ip || !ip || f->shutdown)
+			continue;
+		ctx_link_linux_name(f->name, lname);
+		struct in_addr a = { .s_addr = htonl(ip) };
+		if (ctx_garp_send(rt->ns, lname, a) == 0)
+			sent++;
+	}
+	return sent;
+}
+
 int ctx_rt_apply(struct ctx_rt *rt, const struct ctx_config *cc,
 		 const struct sys_config *sys, const struct sys_context *sc,
-		 struct buf *msg)
+		 bool standby, struct buf *msg)
 {
 	int first_err = 0;
 	size_t cidx = ctx_index(sys, cc->name);
@@ -402,16 +421,17 @@ int ctx_rt_apply(struct ctx_rt *rt, const struct ctx_config *cc,
 		d.mapped = f->name;
 		d.admin_up = !f->shutdown && !sys_shut(sys, phys_of(sc, f->name));
 		d.mtu = f->mtu ? (uint32_t)f->mtu : 1500;
-		if (f->has_mac) {
+		if (f->has_mac && (!standby || f->has_mac_standby)) {
 			d.has_mac = true;
-			memcpy(d.mac, f->mac, 6);
+			memcpy(d.mac, standby ? f->mac_standby : f->mac, 6);
 		} else if (sys->mac_auto) {
 			d.has_mac = ctx_mac_auto(0, (unsigned)cidx, (unsigned)i,
-						 false, d.mac) == 0;
+						 standby, d.mac) == 0;
 		}
-		if (f->has_ip) {
+		uint32_t ip = standby ? f->standby : f->ip;
+		if (f->has_ip && ip) {
 			d.has_ipv4 = true;
-			d.addr.s_addr = htonl(f->ip);
+			d.addr.s_addr = htonl(ip);
 			d.prefixlen = (uint8_t)cli_mask_to_prefix(f->mask);
 		}
 		int rc = ctx_link_apply(rt->ns, &d);

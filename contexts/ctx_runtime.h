@@ -30,10 +30,18 @@ void ctx_rt_close(struct ctx_rt *rt, bool remove);
 int ctx_rt_allocate(struct ctx_rt *rt, const char *link, const char *mapped,
 		    int vlan, struct buf *msg);
 int ctx_rt_release(struct ctx_rt *rt, const char *mapped, struct buf *msg);
-/* Reconciles links, addresses, routes and firewall with the config. */
+/* Reconciles links, addresses, routes and firewall with the config.
+ * standby: the context's failover group is standby on this unit, so its
+ * interfaces take the standby IP and MAC addresses (an interface without a
+ * standby address gets none: it stays "Waiting", as the seed says). */
 int ctx_rt_apply(struct ctx_rt *rt, const struct ctx_config *cc,
 		 const struct sys_config *sys, const struct sys_context *sc,
-		 struct buf *msg);
+		 bool standby, struct buf *msg);
+/* Gratuitous ARP from every interface address the context now owns
+ * (after a takeover).  Returns the number sent. */
+int ctx_rt_garp(struct ctx_rt *rt, const struct ctx_config *cc, bool standby);
+/* The context's namespace name (<prefix><context>). */
+const char *ctx_rt_nsname(const struct ctx_rt *rt);
 
 enum ctx_rt_show {
 	CTX_SHOW_IP_BRIEF, CTX_SHOW_INTERFACE, CTX_SHOW_NAMEIF, CTX_SHOW_ROUTE,

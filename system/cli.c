@@ -463,6 +463,8 @@ struct cli_session {
 	char *context;
 	char *confined;
 	char *object;
+	char *mode_entry;
+	const char *executing;   /* the line a handler is running for */
 	struct buf *out;
 	size_t prompt_len;    /* of the last prompt shown, for the caret */
 };
@@ -490,6 +492,7 @@ void cli_session_destroy(struct cli_session *s)
 	free(s->context);
 	free(s->confined);
 	free(s->object);
+	free(s->mode_entry);
 	free(s);
 }
 
@@ -510,6 +513,15 @@ void cli_set_mode(struct cli_session *s, enum cli_mode mode,
 	s->mode = mode;
 	free(s->object);
 	s->object = object ? xstrdup(object) : NULL;
+	free(s->mode_entry);
+	s->mode_entry = NULL;
+	if (mode > CLI_MODE_CONFIG && s->executing)
+		s->mode_entry = xstrdup(s->executing);
+}
+
+const char *cli_mode_entry(const struct cli_session *s)
+{
+	return s->mode > CLI_MODE_CONFIG ? s->mode_entry : NULL;
 }
 
 void cli_set_context(struct cli_session *s, const char *context)
@@ -1164,9 +1176,14 @@ static void try_mode(struct cli_session *s, enum cli_mode mode,
 		buf_printf(&norm, "%s%s", i ? " " : "", ws->w[i]);
 	a->line = norm.data ? norm.data : "";
 	match_free(&m);
-	s->mode = mode;   /* a parent-mode command leaves the sub-mode */
+	if (s->mode != mode)   /* a parent-mode command leaves the sub-mode */
+		cli_set_mode(s, mode, NULL);
+	s->executing = ws->line;
 	at->status = a->cmd->handler(s, a);
+	s->executing = NULL;
 	at->ran = true;
+	if (!s->loading && s->ops && s->ops->executed)
+		s->ops->executed(s->owner, s, a->cmd, a->line, at->status);
 	buf_free(&norm);
 	free(tail);
 	free(a);

@@ -129,6 +129,12 @@ struct cli_session_ops {
 	/* Extra prompt parts (`prompt hostname priority state context`):
 	 * fills buf with e.g. "/pri/act" — may be NULL. */
 	void (*prompt_extra)(void *owner, const char *context, struct buf *b);
+	/* After a command's handler ran (not while loading): replication
+	 * sends CLI_F_REPLICATE commands to the mate from here, and may print
+	 * ASA's standby warning into the session's output.  May be NULL. */
+	void (*executed)(void *owner, struct cli_session *s,
+			 const struct cli_cmd *cmd, const char *line,
+			 enum cli_status status);
 };
 
 /* owner: the object handlers reach through cli_owner() (the unit). */
@@ -157,6 +163,10 @@ const char *cli_context(const struct cli_session *s);
 const char *cli_mode_object(const struct cli_session *s);
 void cli_set_mode(struct cli_session *s, enum cli_mode mode,
 		  const char *object);
+/* The command line that entered the current sub-mode ("interface X",
+ * "context Y", "failover group 1"), or NULL at the top: a replicated
+ * sub-mode command is sent with it so the mate lands in the same place. */
+const char *cli_mode_entry(const struct cli_session *s);
 /* changeto: context NULL = system.  Resets to privileged mode. */
 void cli_set_context(struct cli_session *s, const char *context);
 /* A session confined to one context cannot changeto out of it. */

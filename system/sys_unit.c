@@ -33,6 +33,11 @@ struct unit {
 	time_t boot_time;
 	struct cli_session *loader;   /* replays saved configuration */
 	struct ctx_rt_unit *kunit;    /* unit namespace; NULL without kernel */
+	/* Failover group roles on this unit: active until the failover layer
+	 * says otherwise (a unit alone passes traffic for both groups). */
+	bool group_standby[SYS_MAX_GROUPS];
+	unit_exec_hook exec_hook;
+	void *exec_hook_arg;
 };
 
 static const char *unit_hostname(void *owner, const char *context)
@@ -41,10 +46,26 @@ static const char *unit_hostname(void *owner, const char *context)
 	return u->sys->hostname;
 }
 
+static void unit_executed(void *owner, struct cli_session *s,
+			  const struct cli_cmd *cmd, const char *line,
+			  enum cli_status status)
+{
+	struct unit *u = owner;
+	if (u->exec_hook)
+		u->exec_hook(u->exec_hook_arg, s, cmd, line, status);
+}
+
 static const struct cli_session_ops session_ops = {
 	.hostname = unit_hostname,
 	.prompt_extra = NULL,
+	.executed = unit_executed,
 };
+
+void unit_set_exec_hook(struct unit *u, unit_exec_hook fn, void *arg)
+{
+	u->exec_hook = fn;
+	u->exec_hook_arg = arg;
+}
 
 struct unit *unit_create(const struct bootstrap *boot, struct flash *flash,
 			 struct ev_loop *loop, bool kernel, char *err,
@@ -346,7 +367,44 @@ int unit_context_apply(struct unit *u, const char *ctx, struct buf *msg)
 	if (!c->rt)
 		return 0;
 	struct sys_context *sc = sys_config_context(u->sys, ctx, false);
-	return ctx_rt_apply(c->rt, c->cfg, u->sys, sc, msg);
+	int g = sc ? sys_config_context_group(u->sys, sc) : 1;
+	return ctx_rt_apply(c->rt, c->cfg, u->sys, sc, u->group_standby[g - 1],
+			    msg);
+}
+
+int unit_context_group(struct unit *u, const char *ctx)
+{
+	struct sys_context *sc = sys_config_context(u->sys, ctx, false);
+	return sc ? sys_config_context_group(u->sys, sc) : 1;
+}
+
+bool unit_group_active(const struct unit *u, int group)
+{
+	return group >= 1 && group <= SYS_MAX_GROUPS &&
+	       !u->group_standby[group - 1];
+}
+
+int unit_group_set_role(struct unit *u, int group, bool active,
+			struct buf *msg)
+{
+	int first = 0;
+	if (group < 1 || group > SYS_MAX_GROUPS)
+		return -EINVAL;
+	u->group_standby[group - 1] = !active;
+	/* Addresses first on every context of the group, then the ARP
+	 * announcements, so no host learns a MAC before it answers. */
+	for (size_t i = 0; i < u->nctxs; i++) {
+		if (unit_context_group(u, u->ctxs[i].name) != group)
+			continue;
+		int rc = unit_context_apply(u, u->ctxs[i].name, msg);
+		if (rc < 0 && !first)
+			first = rc;
+	}
+	for (size_t i = 0; i < u->nctxs; i++)
+		if (u->ctxs[i].rt &&
+		    unit_context_group(u, u->ctxs[i].name) == group)
+			ctx_rt_garp(u->ctxs[i].rt, u->ctxs[i].cfg, !active);
+	return first;
 }
 
 int unit_context_show(struct unit *u, const char *ctx, int what,

@@ -67,6 +67,17 @@ int unit_context_release(struct unit *u, const char *ctx, const char *phys,
  * configuration command inside it).  0 or -errno with msg filled. */
 int unit_context_apply(struct unit *u, const char *ctx, struct buf *msg);
 
+/* Failover: makes failover group GROUP (1 or 2) active or standby on
+ * this unit.  Takeover order from the seed: every context of the group
+ * takes the active (or standby) IP and MAC addresses, then sends
+ * gratuitous ARP from each address it now owns.  Returns 0 or the first
+ * -errno (msg says which context). */
+int unit_group_set_role(struct unit *u, int group, bool active,
+			struct buf *msg);
+bool unit_group_active(const struct unit *u, int group);
+/* Called by the failover layer after a context's config changed. */
+int unit_context_group(struct unit *u, const char *ctx);
+
 /* A context show command that reads the kernel (contexts/ctx_runtime.h
  * enum ctx_rt_show); -ENOTSUP without kernel. */
 int unit_context_show(struct unit *u, const char *ctx, int what,
@@ -80,6 +91,13 @@ int unit_write_memory(struct unit *u, const char *ctx, bool all,
  * as shown by show running-config. */
 void unit_write_running(struct unit *u, const char *ctx, unsigned flags,
 			struct buf *out);
+
+/* The replication layer's view of every command a console ran (see
+ * cli_session_ops.executed); one hook per unit, NULL to remove. */
+typedef void (*unit_exec_hook)(void *arg, struct cli_session *s,
+			       const struct cli_cmd *cmd, const char *line,
+			       enum cli_status status);
+void unit_set_exec_hook(struct unit *u, unit_exec_hook fn, void *arg);
 
 /* Command tables of each subsystem (declared once, in their .c files). */
 extern const struct cli_cmd sys_cmds[];
