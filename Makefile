@@ -76,8 +76,15 @@ demo: deps
 fuzz:
 	@sh tests/fuzz/run.sh
 
-bench: all
-	@for b in bench/*; do [ -x "$$b" ] && "$$b"; done; true
+# The failover link over real SCTP: boots Debian's kernel under qemu.
+vm-test: deps
+	$(MAKE) --no-print-directory $(ASAN)/tests/test_fo_link
+	@sh tests/run.sh $(ASAN) vm
+
+# Benchmarks print "name value unit" lines; each exits non-zero only when
+# it could not run.
+bench: deps all
+	@for b in bench/*; do [ -f "$$b" ] && [ -x "$$b" ] && "$$b"; done; true
 
 clean:
 	rm -rf build

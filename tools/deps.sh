@@ -6,7 +6,8 @@ PKGS="build-essential pkg-config clang libclang-rt-14-dev
  libnl-3-dev libnl-route-3-dev libnl-nf-3-dev libnetfilter-conntrack-dev
  libnftables-dev nftables libsqlite3-dev sqlite3 libconfig-dev libsctp-dev
  libcmocka-dev libedit-dev libssl-dev iproute2 iputils-ping conntrack
- conntrackd keepalived socat netcat-openbsd procps kmod psmisc"
+ conntrackd keepalived socat netcat-openbsd procps kmod psmisc python3
+ qemu-system-x86 busybox-static cpio"
 missing=""
 for p in $PKGS; do
   st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
