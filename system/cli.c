@@ -10,6 +10,7 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <regex.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -1189,8 +1190,157 @@ static void try_mode(struct cli_session *s, enum cli_mode mode,
 	free(a);
 }
 
+/* ------------------------------------------------------------------ */
+/* output filters: CMD | include|exclude|begin|grep [-v] REGEX          */
+
+enum filter_kind { FILTER_INCLUDE, FILTER_EXCLUDE, FILTER_BEGIN };
+
+struct filter {
+	regex_t re;
+	enum filter_kind kind;
+};
+
+static const char *const filter_names[] = { "include", "exclude", "begin",
+					    "grep", NULL };
+
+/* Finds "| NAME [-v] PATTERN" at the end of the line.  Returns 0 and sets
+ * *cut (where the command ends) when there is none or it compiled into f
+ * (f->kind set, *active true); otherwise the error is already in out. */
+static enum cli_status filter_parse(struct cli_session *s,
+				    const struct words *ws, struct filter *f,
+				    bool *active, size_t *cut)
+{
+	int bar = -1;
+	*active = false;
+	*cut = strlen(ws->line);
+	for (int i = 1; i < ws->n; i++)
+		if (strcmp(ws->w[i], "|") == 0) {
+			bar = i;
+			break;
+		}
+	if (bar < 0)
+		return CLI_OK;
+	if (bar + 1 >= ws->n) {
+		buf_puts(s->out, "ERROR: % Incomplete command\n");
+		return CLI_INCOMPLETE;
+	}
+	const char *name = ws->w[bar + 1];
+	int which = -1;
+	for (int i = 0; filter_names[i]; i++)
+		if (strncasecmp(filter_names[i], name, strlen(name)) == 0) {
+			if (which >= 0) {
+				buf_printf(s->out, "ERROR: %% Ambiguous command:  "
+					   "\"%s\"\n", name);
+				return CLI_AMBIGUOUS;
+			}
+			which = i;
+		}
+	if (which < 0) {
+		caret_error(s, ws, bar + 1);
+		return CLI_ERROR;
+	}
+	int pat = bar + 2;
+	bool invert = false;
+	if (which == 3 && pat < ws->n && strcmp(ws->w[pat], "-v") == 0) {
+		invert = true;
+		pat++;
+	}
+	if (pat >= ws->n) {
+		buf_puts(s->out, "ERROR: % Incomplete command\n");
+		return CLI_INCOMPLETE;
+	}
+	/* The pattern is the rest of the line, as typed. */
+	const char *rest = ws->line + ws->off[pat];
+	size_t len = strlen(rest);
+	while (len && isspace((unsigned char)rest[len - 1]))
+		len--;
+	char *pattern = xstrndup(rest, len);
+	int rc = regcomp(&f->re, pattern, REG_EXTENDED | REG_NOSUB);
+	free(pattern);
+	if (rc != 0) {
+		char why[128];
+		regerror(rc, &f->re, why, sizeof why);
+		regfree(&f->re);
+		buf_printf(s->out, "ERROR: Invalid regular expression: %s\n", why);
+		return CLI_ERROR;
+	}
+	f->kind = which == 0 ? FILTER_INCLUDE : which == 1 ? FILTER_EXCLUDE :
+		  which == 2 ? FILTER_BEGIN :
+		  invert ? FILTER_EXCLUDE : FILTER_INCLUDE;
+	*active = true;
+	*cut = ws->off[bar];
+	return CLI_OK;
+}
+
+/* Copies the lines of text that pass the filter to out. */
+static void filter_apply(const struct filter *f, const char *text, size_t len,
+			 struct buf *out)
+{
+	bool begun = false;
+	size_t pos = 0;
+	while (pos < len) {
+		const char *nl = memchr(text + pos, '\n', len - pos);
+		size_t end = nl ? (size_t)(nl - text) : len;
+		char *line = xstrndup(text + pos, end - pos);
+		bool hit = regexec(&f->re, line, 0, NULL, 0) == 0;
+		bool keep = f->kind == FILTER_INCLUDE ? hit :
+			    f->kind == FILTER_EXCLUDE ? !hit :
+			    (begun = begun || hit);
+		if (keep) {
+			buf_add(out, text + pos, end - pos);
+			buf_puts(out, "\n");
+		}
+		free(line);
+		pos = end + 1;
+	}
+}
+
+static enum cli_status execute_line(struct cli_session *s, const char *line,
+				    struct buf *out);
+
 enum cli_status cli_execute(struct cli_session *s, const char *line,
 			    struct buf *out)
+{
+	struct words ws;
+	struct filter f;
+	bool active;
+	size_t cut;
+
+	if (is_comment(line))
+		return CLI_OK;
+	if (strlen(line) > 4096)
+		return execute_line(s, line, out);   /* reports it */
+	if (split_words(line, &ws) < 0) {
+		free(ws.copy);
+		return execute_line(s, line, out);
+	}
+	/* Only lines of the form "CMD | filter ..." are filtered; a '|' inside
+	 * a LINE argument (a description) stays part of it as long as it is
+	 * not followed by a filter name.  Verbatim blocks are never filtered. */
+	s->out = out;
+	enum cli_status st = s->mode == CLI_MODE_BLOCK ? CLI_OK :
+			     filter_parse(s, &ws, &f, &active, &cut);
+	s->out = NULL;
+	free(ws.copy);
+	if (st != CLI_OK || s->mode == CLI_MODE_BLOCK || !active)
+		return st != CLI_OK ? st : execute_line(s, line, out);
+	char *cmd = xstrndup(line, cut);
+	struct buf raw;
+	buf_init(&raw);
+	st = execute_line(s, cmd, &raw);
+	/* Errors are shown whole: filtering them would hide the reason. */
+	if (st == CLI_OK || st == CLI_WARNING)
+		filter_apply(&f, raw.data ? raw.data : "", raw.len, out);
+	else if (raw.len)
+		buf_add(out, raw.data, raw.len);
+	regfree(&f.re);
+	buf_free(&raw);
+	free(cmd);
+	return st;
+}
+
+static enum cli_status execute_line(struct cli_session *s, const char *line,
+				    struct buf *out)
 {
 	struct words ws;
 	enum cli_status st = CLI_OK;
@@ -1201,6 +1351,8 @@ enum cli_status cli_execute(struct cli_session *s, const char *line,
 		return CLI_OK;
 	}
 	if (strlen(line) > 4096 || split_words(line, &ws) < 0) {
+		if (strlen(line) <= 4096)
+			free(ws.copy);
 		buf_puts(out, "ERROR: % Line too long\n");
 		s->out = NULL;
 		return CLI_ERROR;
@@ -1222,7 +1374,8 @@ enum cli_status cli_execute(struct cli_session *s, const char *line,
 	try_mode(s, mode, &ws, neg, first, &at, true);
 	/* In a sub-mode, a command of an enclosing mode leaves the sub-mode,
 	 * as on an ASA (pasted configurations rely on it). */
-	while (!at.ran && (at.fail_word == first || at.status == CLI_ERROR) &&
+	while (!at.ran && !at.ambiguous &&
+	       (at.fail_word == first || at.status == CLI_ERROR) &&
 	       modes[mode].parent != mode && mode > CLI_MODE_CONFIG) {
 		struct attempt up;
 		enum cli_mode pm = modes[mode].parent;
@@ -1382,7 +1535,7 @@ void cli_help(struct cli_session *s, const char *partial, struct buf *out)
 			buf_printf(out, "  %-*s  %s\n", width, items[i].word,
 				   items[i].text);
 		if (can_end)
-			buf_printf(out, "  %-*s\n", width, "<cr>");
+			buf_puts(out, "  <cr>\n");
 	}
 	free(ws.copy);
 	s->out = NULL;

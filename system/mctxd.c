@@ -39,6 +39,11 @@ static void on_signal(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 	}
 }
 
+static void console_notice(void *arg, const char *text)
+{
+	con_server_notice(arg, text);
+}
+
 int main(int argc, char **argv)
 {
 	const char *conf = NULL;
@@ -69,6 +74,7 @@ int main(int argc, char **argv)
 	if (boot.log_file[0] && log_set_file(boot.log_file) < 0) {
 		fprintf(stderr, "mctxd: %s:0: cannot open log_file %s: %s\n",
 			conf, boot.log_file, strerror(errno));
+		bootstrap_free(&boot);
 		return 1;
 	}
 	mlog(MSG_199002, "mctxd %s starting, unit %s", MCTX_VERSION, boot.unit);
@@ -80,6 +86,10 @@ int main(int argc, char **argv)
 			fprintf(stderr, "mctxd: %s: cannot enter network namespace "
 				"%s: %s\n", conf, boot.netns,
 				strerror(fd < 0 ? -fd : errno));
+			if (fd >= 0)
+				close(fd);
+			bootstrap_free(&boot);
+			log_close();
 			return 1;
 		}
 		close(fd);
@@ -90,6 +100,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "mctxd: %s\n", err);
 		mlog(MSG_900002, "%s", err);
 		bootstrap_free(&boot);
+		log_close();
 		return 1;
 	}
 	if (check) {
@@ -104,6 +115,10 @@ int main(int argc, char **argv)
 					    sizeof err) : NULL;
 	if (!u) {
 		fprintf(stderr, "mctxd: %s\n", loop ? err : "cannot create the event loop");
+		ev_loop_destroy(loop);
+		flash_close(flash);
+		bootstrap_free(&boot);
+		log_close();
 		return 1;
 	}
 	unit_load_startup(u, NULL);
@@ -113,8 +128,15 @@ int main(int argc, char **argv)
 			      &cs, err, sizeof err) < 0) {
 		fprintf(stderr, "mctxd: %s\n", err);
 		unit_destroy(u);
+		ev_loop_destroy(loop);
+		flash_close(flash);
+		bootstrap_free(&boot);
+		log_close();
 		return 1;
 	}
+
+	/* failover exec replies and other asynchronous console output. */
+	unit_set_notice(u, console_notice, cs);
 
 	sigset_t mask;
 	sigemptyset(&mask);
@@ -129,6 +151,7 @@ int main(int argc, char **argv)
 	     boot.console_socket, unit_sysconfig(u)->ncontexts);
 	int rc = ev_loop_run(loop);
 
+	unit_set_notice(u, NULL, NULL);
 	con_server_destroy(cs);
 	unit_destroy(u);
 	ev_io_del(loop, sfd);

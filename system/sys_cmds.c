@@ -15,6 +15,7 @@
 #include "system/cli.h"
 #include "system/flash.h"
 #include "system/sys_log.h"
+#include "failover/fo_unit.h"
 #include "system/sys_unit.h"
 
 #define UNIT(s) ((struct unit *)cli_owner(s))
@@ -916,13 +917,16 @@ static struct sys_failover *fo(struct cli_session *s)
 static enum cli_status h_failover(struct cli_session *s, const struct cli_args *a)
 {
 	fo(s)->enabled = !cli_negated(a);
+	/* failover/: at once, so a booting unit holds its groups standby
+	 * before the contexts below this line are created. */
+	fo_unit_config_changed(unit_failover(UNIT(s)), cli_loading(s));
 	return CLI_OK;
 }
 
 static enum cli_status h_fo_lan_unit(struct cli_session *s, const struct cli_args *a)
 {
-	fo(s)->lan_unit = cli_negated(a) ? FO_ROLE_NONE :
-			  cli_has(a, "primary") ? FO_ROLE_PRIMARY : FO_ROLE_SECONDARY;
+	fo(s)->lan_unit = cli_negated(a) ? SYS_FO_NONE :
+			  cli_has(a, "primary") ? SYS_FO_PRIMARY : SYS_FO_SECONDARY;
 	return CLI_OK;
 }
 
@@ -1085,7 +1089,7 @@ static enum cli_status h_fo_group(struct cli_session *s, const struct cli_args *
 						 "contexts (%s)", sc->contexts[i].name);
 		free(gc->macs);
 		memset(gc, 0, sizeof *gc);
-		gc->pref = FO_ROLE_PRIMARY;
+		gc->pref = SYS_FO_PRIMARY;
 		return CLI_OK;
 	}
 	gc->defined = true;
@@ -1105,7 +1109,7 @@ static enum cli_status h_grp_pref(struct cli_session *s, const struct cli_args *
 {
 	struct fo_group_cfg *gc = cur_group(s);
 	gc->pref = cli_has(a, "secondary") && !cli_negated(a) ?
-		   FO_ROLE_SECONDARY : FO_ROLE_PRIMARY;
+		   SYS_FO_SECONDARY : SYS_FO_PRIMARY;
 	return CLI_OK;
 }
 

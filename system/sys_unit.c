@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "contexts/ctx_runtime.h"
+#include "failover/fo_unit.h"
 #include "system/flash.h"
 #include "system/sys_log.h"
 #include "system/sys_loop.h"
@@ -32,12 +33,20 @@ struct unit {
 	size_t nctxs;
 	time_t boot_time;
 	struct cli_session *loader;   /* replays saved configuration */
+	int replaying;                /* unit_replay nesting depth */
 	struct ctx_rt_unit *kunit;    /* unit namespace; NULL without kernel */
 	/* Failover group roles on this unit: active until the failover layer
 	 * says otherwise (a unit alone passes traffic for both groups). */
 	bool group_standby[SYS_MAX_GROUPS];
 	unit_exec_hook exec_hook;
 	void *exec_hook_arg;
+	unit_ctx_watch ctx_watch;     /* confined console sockets */
+	void *ctx_watch_arg;
+	/* failover/: the failover manager (NULL without an event loop) and
+	 * where its console notices go (failover exec replies). */
+	struct fo_unit *fo;
+	unit_notice_fn notice;
+	void *notice_arg;
 };
 
 static const char *unit_hostname(void *owner, const char *context)
@@ -51,13 +60,32 @@ static void unit_executed(void *owner, struct cli_session *s,
 			  enum cli_status status)
 {
 	struct unit *u = owner;
+	/* failover/: any system-space configuration command may be a
+	 * failover one; fo_unit applies the difference once, later. */
+	if ((cmd->flags & CLI_F_CONFIG) && !cli_context(s) &&
+	    (status == CLI_OK || status == CLI_WARNING))
+		fo_unit_config_changed(u->fo, false);
 	if (u->exec_hook)
 		u->exec_hook(u->exec_hook_arg, s, cmd, line, status);
 }
 
+/* `prompt hostname priority state context`: "/pri/act" after the
+ * hostname (failover/fo_unit.h); state is that of the context's group. */
+static void unit_prompt_extra(void *owner, const char *context, struct buf *b)
+{
+	struct unit *u = owner;
+	char parts[SYS_TEXT_MAX + 2];
+	snprintf(parts, sizeof parts, " %s ", u->sys->prompt);
+	if (strstr(parts, " priority "))
+		buf_printf(b, "/%s", fo_unit_prompt_priority(u->fo));
+	if (strstr(parts, " state "))
+		buf_printf(b, "/%s", fo_unit_prompt_state(u->fo,
+			   context ? unit_context_group(u, context) : 1));
+}
+
 static const struct cli_session_ops session_ops = {
 	.hostname = unit_hostname,
-	.prompt_extra = NULL,
+	.prompt_extra = unit_prompt_extra,
 	.executed = unit_executed,
 };
 
@@ -67,12 +95,18 @@ void unit_set_exec_hook(struct unit *u, unit_exec_hook fn, void *arg)
 	u->exec_hook_arg = arg;
 }
 
+void unit_set_context_watch(struct unit *u, unit_ctx_watch fn, void *arg)
+{
+	u->ctx_watch = fn;
+	u->ctx_watch_arg = arg;
+}
+
 struct unit *unit_create(const struct bootstrap *boot, struct flash *flash,
 			 struct ev_loop *loop, bool kernel, char *err,
 			 size_t errlen)
 {
 	static const struct cli_cmd *const tables[] = { sys_cmds, ctx_cmds,
-							NULL };
+							fo_cmds, NULL };
 	struct unit *u = calloc(1, sizeof *u);
 	if (!u)
 		abort();
@@ -99,6 +133,9 @@ struct unit *unit_create(const struct bootstrap *boot, struct flash *flash,
 	u->sys = sys_config_create();
 	u->loader = cli_session_create(u->cli, u, &session_ops, false);
 	cli_set_loading(u->loader, true);
+	/* failover/: needs the loop for its link and timers. */
+	if (loop && fo_unit_create(loop, u, &u->fo) < 0)
+		abort();
 	return u;
 }
 
@@ -115,6 +152,7 @@ void unit_destroy(struct unit *u)
 {
 	if (!u)
 		return;
+	fo_unit_destroy(u->fo);  /* failover/: before the contexts go */
 	/* Namespaces stay: a restarted daemon adopts them (issue 3). */
 	for (size_t i = 0; i < u->nctxs; i++)
 		ctx_free(u, &u->ctxs[i], false);
@@ -127,6 +165,19 @@ void unit_destroy(struct unit *u)
 }
 
 const struct cli_engine *unit_cli(const struct unit *u) { return u->cli; }
+struct fo_unit *unit_failover(struct unit *u) { return u->fo; }
+
+void unit_set_notice(struct unit *u, unit_notice_fn fn, void *arg)
+{
+	u->notice = fn;
+	u->notice_arg = arg;
+}
+
+void unit_notice(struct unit *u, const char *text)
+{
+	if (u->notice)
+		u->notice(u->notice_arg, text);
+}
 struct sys_config *unit_sysconfig(struct unit *u) { return u->sys; }
 struct flash *unit_flash(struct unit *u) { return u->flash; }
 const struct bootstrap *unit_bootstrap(const struct unit *u) { return u->boot; }
@@ -183,10 +234,20 @@ int unit_replay(struct unit *u, const char *ctx, const char *text,
 	struct buf out;
 	int failed = 0, lineno = 0;
 	const char *p = text;
+	/* A replay can nest: `config-url` in the startup configuration loads
+	 * the context's file while the system replay is inside `context X`.
+	 * The nested one gets its own session, so the outer one keeps its
+	 * sub-mode (else the next `join-failover-group` lands in config). */
+	struct cli_session *loader = u->loader;
+	if (u->replaying) {
+		loader = cli_session_create(u->cli, u, &session_ops, false);
+		cli_set_loading(loader, true);
+	}
+	u->replaying++;
 
 	buf_init(&out);
-	cli_set_context(u->loader, ctx);
-	cli_set_mode(u->loader, CLI_MODE_CONFIG, NULL);
+	cli_set_context(loader, ctx);
+	cli_set_mode(loader, CLI_MODE_CONFIG, NULL);
 	while (*p) {
 		const char *nl = strchr(p, '\n');
 		size_t len = nl ? (size_t)(nl - p) : strlen(p);
@@ -197,7 +258,7 @@ int unit_replay(struct unit *u, const char *ctx, const char *text,
 			line[len - 1] = '\0';
 		lineno++;
 		buf_reset(&out);
-		enum cli_status st = cli_execute(u->loader, line, &out);
+		enum cli_status st = cli_execute(loader, line, &out);
 		if (st != CLI_OK && st != CLI_WARNING) {
 			failed++;
 			if (report)
@@ -207,12 +268,58 @@ int unit_replay(struct unit *u, const char *ctx, const char *text,
 		free(line);
 		p = nl ? nl + 1 : p + len;
 	}
-	cli_set_context(u->loader, NULL);
-	cli_set_mode(u->loader, CLI_MODE_CONFIG, NULL);
+	cli_set_context(loader, NULL);
+	cli_set_mode(loader, CLI_MODE_CONFIG, NULL);
+	if (loader != u->loader)
+		cli_session_destroy(loader);
+	u->replaying--;
 	buf_free(&out);
 	if (ctx)
 		unit_context_apply(u, ctx, report);
+	else
+		fo_unit_config_changed(u->fo, true);  /* failover/ */
 	return failed;
+}
+
+static bool ctx_configured(const char *name, void *arg)
+{
+	return find_ctx(arg, name) != NULL;
+}
+
+/* Does the saved system configuration TEXT (arg) have `context NAME`? */
+static bool ctx_in_startup(const char *name, void *arg)
+{
+	size_t n = strlen(name);
+	const char *line = arg;
+	while (line && *line) {
+		if (!strncmp(line, "context ", 8) && !strncmp(line + 8, name, n) &&
+		    strchr("\r\n ", line[8 + n]))
+			return true;
+		line = strchr(line, '\n');
+		if (line)
+			line++;
+	}
+	return false;
+}
+
+/* After the startup configuration: the kernel holds exactly what it says.
+ * Namespaces of contexts it does not have (created but never saved before
+ * a crash) and links it no longer allocates go back to the unit, so a
+ * restart loses no interface (issue 3). */
+static void unit_sweep_kernel(struct unit *u)
+{
+	if (!u->kernel)
+		return;
+	int n = ctx_rt_sweep(u->kunit, u->boot->netns_prefix, ctx_configured, u);
+	if (n > 0)
+		mlog(MSG_900003, "%d context namespace(s) not in the startup "
+		     "configuration were removed; their interfaces are back", n);
+	struct buf msg;
+	buf_init(&msg);
+	for (size_t i = 0; i < u->nctxs; i++)
+		if (u->ctxs[i].rt && ctx_rt_prune(u->ctxs[i].rt, u->ctxs[i].cfg) > 0)
+			unit_context_apply(u, u->ctxs[i].name, &msg);
+	buf_free(&msg);
 }
 
 int unit_load_startup(struct unit *u, struct buf *report)
@@ -222,6 +329,7 @@ int unit_load_startup(struct unit *u, struct buf *report)
 	int rc = flash_get_startup(u->flash, &text);
 	if (rc == -ENOENT) {
 		buf_free(&text);
+		unit_sweep_kernel(u);
 		return 0;
 	}
 	if (rc < 0) {
@@ -230,6 +338,12 @@ int unit_load_startup(struct unit *u, struct buf *report)
 		buf_free(&text);
 		return rc;
 	}
+	/* Namespaces of contexts the startup configuration does not have
+	 * go first, so the links they hold are free for the replay. */
+	if (u->kernel && ctx_rt_sweep(u->kunit, u->boot->netns_prefix,
+				      ctx_in_startup, text.data) > 0)
+		mlog(MSG_900003, "context namespaces not in the startup "
+		     "configuration were removed; their interfaces are back");
 	struct buf rep;
 	buf_init(&rep);
 	int failed = unit_replay(u, NULL, text.data ? text.data : "", &rep);
@@ -240,6 +354,7 @@ int unit_load_startup(struct unit *u, struct buf *report)
 		buf_add(report, rep.data, rep.len);
 	buf_free(&rep);
 	buf_free(&text);
+	unit_sweep_kernel(u);
 	return failed;
 }
 
@@ -267,6 +382,8 @@ int unit_context_add(struct unit *u, const char *name, struct buf *msg)
 		}
 	}
 	u->nctxs++;
+	if (u->ctx_watch)
+		u->ctx_watch(u->ctx_watch_arg, name, true);
 	return 0;
 }
 
@@ -275,6 +392,9 @@ int unit_context_remove(struct unit *u, const char *name, struct buf *msg)
 	for (size_t i = 0; i < u->nctxs; i++) {
 		if (strcmp(u->ctxs[i].name, name))
 			continue;
+		/* Confined consoles go first: their sessions name it. */
+		if (u->ctx_watch)
+			u->ctx_watch(u->ctx_watch_arg, name, false);
 		ctx_free(u, &u->ctxs[i], true);
 		memmove(&u->ctxs[i], &u->ctxs[i + 1],
 			(u->nctxs - i - 1) * sizeof *u->ctxs);
@@ -354,6 +474,8 @@ int unit_context_release(struct unit *u, const char *ctx, const char *phys,
 				return rc;
 		}
 		ctx_config_iface_remove(c->cfg, visible);
+		/* The firewall still names the departed link: re-apply. */
+		unit_context_apply(u, ctx, msg);
 		return 0;
 	}
 	return -ENOENT;
@@ -457,6 +579,9 @@ int unit_write_memory(struct unit *u, const char *ctx, bool all,
 	if (!ctx) {
 		sys_config_write(u->sys, MCTX_VERSION, SYS_WRITE_SECRETS, &text);
 		rc = flash_txn_put_startup(t, text.data, text.len);
+		if (rc < 0)
+			buf_printf(msg, "ERROR: Unable to write to flash: %s\n",
+				   errtext(rc));
 	}
 	for (size_t i = 0; rc == 0 && i < u->nctxs; i++) {
 		struct unit_ctx *c = &u->ctxs[i];
