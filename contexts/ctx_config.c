@@ -108,11 +108,37 @@ struct ctx_iface *ctx_config_iface(struct ctx_config *c, const char *name,
 	return f;
 }
 
+/* Drops what names NAMEIF: routes, access-groups, statics and object NAT
+ * through it.  As on ASA, a deallocated interface takes the commands that
+ * used it along (they could not be applied, nor replayed, without it). */
+static void drop_nameif_refs(struct ctx_config *c, const char *nameif)
+{
+	for (size_t i = c->nroutes; i-- > 0;)
+		if (!strcmp(c->routes[i].nameif, nameif))
+			remove_at(c->routes, &c->nroutes, sizeof *c->routes, i);
+	for (size_t i = c->ngroups; i-- > 0;)
+		if (!strcmp(c->groups[i].nameif, nameif))
+			remove_at(c->groups, &c->ngroups, sizeof *c->groups, i);
+	for (size_t i = c->nstatics; i-- > 0;)
+		if (!strcmp(c->statics[i].real_if, nameif) ||
+		    !strcmp(c->statics[i].mapped_if, nameif))
+			remove_at(c->statics, &c->nstatics, sizeof *c->statics, i);
+	for (size_t i = 0; i < c->nobjects; i++)
+		if (c->objects[i].has_nat &&
+		    (!strcmp(c->objects[i].real_if, nameif) ||
+		     !strcmp(c->objects[i].mapped_if, nameif)))
+			c->objects[i].has_nat = false;
+}
+
 bool ctx_config_iface_remove(struct ctx_config *c, const char *name)
 {
 	for (size_t i = 0; i < c->nifaces; i++)
 		if (strcmp(c->ifaces[i].name, name) == 0) {
+			char nameif[CTX_NAME_MAX];
+			snprintf(nameif, sizeof nameif, "%s", c->ifaces[i].nameif);
 			remove_at(c->ifaces, &c->nifaces, sizeof *c->ifaces, i);
+			if (nameif[0])
+				drop_nameif_refs(c, nameif);
 			return true;
 		}
 	return false;

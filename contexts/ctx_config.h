@@ -120,6 +120,8 @@ void ctx_config_clear(struct ctx_config *c);
 
 struct ctx_iface *ctx_config_iface(struct ctx_config *c, const char *name,
 				   bool create);
+/* Removes interface NAME and every route, access-group, static and
+ * object NAT that uses its nameif (deallocation). */
 bool ctx_config_iface_remove(struct ctx_config *c, const char *name);
 struct ctx_iface *ctx_config_nameif(struct ctx_config *c, const char *nameif);
 void ctx_config_ace_add(struct ctx_config *c, const struct ctx_ace *ace);

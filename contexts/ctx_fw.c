@@ -45,6 +45,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <nftables/libnftables.h>
@@ -856,9 +857,54 @@ int ctx_fw_render(const struct ctx_fw_policy *p, struct buf *out)
 /* ------------------------------------------------------------------ */
 /* Running nftables in the namespace                                  */
 
-/* Runs SCRIPT in NETNS; its output (if OUT) is appended to OUT.  The
- * libnftables context is created and freed while inside the namespace,
- * so its netlink socket belongs there whatever version opens it when. */
+/* The child of nft_in_ns: runs SCRIPT with libnftables in the namespace
+ * it inherited and writes one status character ('0' ok, 'N' the table
+ * does not exist, 'E' refused, 'M' no memory) then the output (ok) or the
+ * error text to TO_PARENT.  Never returns. */
+static void nft_child(const char *script, int to_parent)
+{
+	char status = 'M';
+	const char *text = "";
+	/* Only the pipe stays open: libnftables' socket gets a small number. */
+	if (to_parent != 3 && dup2(to_parent, 3) < 0)
+		_exit(1);
+	to_parent = 3;
+	if (close_range(4, ~0u, 0) < 0)
+		for (int fd = 4; fd < 65536; fd++)
+			close(fd);
+	struct nft_ctx *nft = nft_ctx_new(NFT_CTX_DEFAULT);
+	if (nft) {
+		nft_ctx_buffer_output(nft);
+		nft_ctx_buffer_error(nft);
+		if (nft_run_cmd_from_buffer(nft, script) != 0) {
+			text = nft_ctx_get_error_buffer(nft);
+			status = strstr(text, "No such file or directory") ? 'N' : 'E';
+		} else {
+			text = nft_ctx_get_output_buffer(nft);
+			status = '0';
+		}
+	}
+	size_t len = strlen(text), off = 0;
+	if (write(to_parent, &status, 1) == 1)
+		while (off < len) {
+			ssize_t n = write(to_parent, text + off, len - off);
+			if (n <= 0)
+				break;
+			off += (size_t)n;
+		}
+	_exit(0);
+}
+
+/* Runs SCRIPT in NETNS; its output (if OUT) is appended to OUT.
+ *
+ * libnftables waits for the kernel's answer with select(), and glibc
+ * aborts the process when select() is given a descriptor of 1024 or more.
+ * A daemon with a couple of hundred contexts holds more descriptors than
+ * that (per context: its namespace and route socket here, interface
+ * monitors in failover/, conntrack in replication/), so the library runs
+ * in a forked child (the daemon is single-threaded) that closes every
+ * descriptor but its pipe first.  The child inherits the namespace
+ * entered here, so its netlink socket belongs to the context. */
 static int nft_in_ns(const char *netns, const char *script, struct buf *out,
 		     char *err, size_t errlen)
 {
@@ -870,27 +916,55 @@ static int nft_in_ns(const char *netns, const char *script, struct buf *out,
 				 netns, strerror(-rc));
 		return rc;
 	}
-	struct nft_ctx *nft = nft_ctx_new(NFT_CTX_DEFAULT);
-	if (!nft) {
-		rc = -ENOMEM;
-		goto leave;
+	int pipefd[2];
+	if (pipe2(pipefd, O_CLOEXEC) < 0) {
+		rc = -errno;
+		netns_leave(&saved);
+		return rc;
 	}
-	nft_ctx_buffer_output(nft);
-	nft_ctx_buffer_error(nft);
-	if (nft_run_cmd_from_buffer(nft, script) != 0) {
-		const char *why = nft_ctx_get_error_buffer(nft);
-		rc = strstr(why, "No such file or directory") ? -ENOENT : -EIO;
-		if (err && errlen) {
-			size_t n = strcspn(why, "\n");
-			snprintf(err, errlen, "ERROR: nftables refused the ruleset: %.*s",
-				 (int)n, why);
-		}
-	} else if (out) {
-		buf_puts(out, nft_ctx_get_output_buffer(nft));
-	}
-	nft_ctx_free(nft);
-leave:
+	pid_t pid = fork();
+	if (pid == 0)
+		nft_child(script, pipefd[1]);
+	int fork_errno = errno;
 	netns_leave(&saved);
+	close(pipefd[1]);
+	struct buf reply;
+	buf_init(&reply);
+	if (pid > 0) {
+		char chunk[4096];
+		ssize_t n;
+		while ((n = read(pipefd[0], chunk, sizeof chunk)) > 0 ||
+		       (n < 0 && errno == EINTR))
+			if (n > 0)
+				buf_add(&reply, chunk, (size_t)n);
+		/* ECHILD is fine: someone else reaped it; the pipe told all. */
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+	close(pipefd[0]);
+	const char *why = reply.len > 1 ? reply.data + 1 : "";
+	char status = pid < 0 ? 'F' : reply.len ? reply.data[0] : 'X';
+	switch (status) {
+	case '0':
+		if (out)
+			buf_puts(out, why);
+		rc = 0;
+		break;
+	case 'N':
+	case 'E':
+		rc = status == 'N' ? -ENOENT : -EIO;
+		if (err && errlen)
+			snprintf(err, errlen, "ERROR: nftables refused the ruleset: %.*s",
+				 (int)strcspn(why, "\n"), why);
+		break;
+	default:   /* no child, no memory in it, or it died */
+		rc = status == 'F' ? -fork_errno : status == 'M' ? -ENOMEM : -EIO;
+		if (err && errlen)
+			snprintf(err, errlen, "ERROR: cannot run nftables: %s",
+				 strerror(-rc));
+		break;
+	}
+	buf_free(&reply);
 	return rc;
 }
 

@@ -105,6 +105,20 @@ int ctx_unit_close(struct ctx_unit *unit)
 
 /* ---- context namespaces ---- */
 
+/* A context is a router between its interfaces: a new namespace starts
+ * with forwarding off, so turn it on (also on adoption: an operator or an
+ * older daemon may have left it off).  /proc/sys/net belongs to the
+ * namespace of the opening thread, so the caller is inside NS. */
+static int enable_forwarding(void)
+{
+	int fd = open("/proc/sys/net/ipv4/ip_forward", O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	int rc = write(fd, "1\n", 2) == 2 ? 0 : -errno;
+	close(fd);
+	return rc;
+}
+
 static int set_link_up(struct nl_sock *sk, int ifindex)
 {
 	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_index = ifindex,
@@ -151,9 +165,14 @@ int ctx_ns_open(struct ctx_unit *unit, const char *nsname, bool create,
 	if (err)
 		goto fail;
 	ns->sk = ctx_nl_open();
+	int fwd_err = enable_forwarding();
 	netns_leave(&saved);
 	if (!ns->sk) {
 		err = -ENOBUFS;
+		goto fail;
+	}
+	if (fwd_err) {
+		err = fwd_err;
 		goto fail;
 	}
 	if (created) {
@@ -499,6 +518,19 @@ static int release_link(struct ctx_ns *ns, const struct ctx_link_info *info)
 	mlog(MSG_910005, "%s (%s) returned from context %s", info->unit_link,
 	     info->mapped, ns->name);
 	return 0;
+}
+
+int ctx_link_reclaim(struct ctx_ns *ns, const char *unit_link)
+{
+	for (struct ctx_ns *o = ns->unit->contexts; o; o = o->next) {
+		struct ctx_link_info info;
+		int rc = allocated_in(o, unit_link, &info);
+		if (rc < 0)
+			return rc;
+		if (rc == 1)
+			return release_link(o, &info);
+	}
+	return -ENOENT;
 }
 
 int ctx_link_lookup(struct ctx_ns *ns, const char *mapped,

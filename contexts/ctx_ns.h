@@ -91,6 +91,12 @@ int ctx_link_allocate(struct ctx_ns *ns, const char *unit_link,
  * here; -EEXIST if the unit has taken the original name meanwhile. */
 int ctx_link_release(struct ctx_ns *ns, const char *mapped);
 
+/* Returns UNIT_LINK to the unit from whichever open context of NS's unit
+ * holds it (NS included).  For stale kernel state only: the configuration
+ * says the link is free, a namespace still has it (a daemon that died
+ * before saving).  0 when returned; -ENOENT when no open context has it. */
+int ctx_link_reclaim(struct ctx_ns *ns, const char *unit_link);
+
 struct ctx_link_info {
 	char ifname[16];                       /* Linux name in the context */
 	char unit_link[16];                    /* original name in the unit */

@@ -21,10 +21,20 @@ struct ctx_rt_unit {
 	struct ctx_unit *unit;
 };
 
+/* The MAC an interface was last given (has_mac false: its burned-in
+ * one), to announce a change. */
+struct rt_mac {
+	char name[CTX_NAME_MAX];
+	bool has_mac;
+	uint8_t mac[6];
+};
+
 struct ctx_rt {
 	struct ctx_ns *ns;
 	struct ctx_fw *fw;
 	char nsname[128];
+	struct rt_mac *macs;
+	size_t nmacs;
 };
 
 int ctx_rt_unit_open(const char *unit_netns, struct ctx_rt_unit **out)
@@ -85,6 +95,7 @@ void ctx_rt_close(struct ctx_rt *rt, bool remove)
 		ctx_ns_close(rt->ns);
 	}
 	ctx_fw_destroy(rt->fw);
+	free(rt->macs);
 	free(rt);
 }
 
@@ -92,6 +103,11 @@ int ctx_rt_allocate(struct ctx_rt *rt, const char *link, const char *mapped,
 		    int vlan, struct buf *msg)
 {
 	int rc = ctx_link_allocate(rt->ns, link, mapped, (uint16_t)vlan);
+	/* The caller checked the configuration: nobody else owns PHY.  A
+	 * namespace that still holds it is stale (a daemon that died before
+	 * saving moved it); take it back and try again. */
+	if (rc == -EBUSY && ctx_link_reclaim(rt->ns, link) == 0)
+		rc = ctx_link_allocate(rt->ns, link, mapped, (uint16_t)vlan);
 	if (rc == -EOPNOTSUPP)
 		buf_printf(msg, "interface %s needs an 802.1Q link and this "
 			   "kernel has no VLAN support; provide a link named %s",
@@ -390,6 +406,108 @@ static void build_policy(const struct ctx_config *cc, const struct sys_config *s
 
 const char *ctx_rt_nsname(const struct ctx_rt *rt) { return rt->nsname; }
 
+/* ------------------------------------------------------------------ */
+/* startup reconciliation                                              */
+
+struct name_list {
+	char (*names)[CTX_MAPPED_NAME_MAX + 1];
+	size_t n;
+};
+
+static int name_list_add(struct name_list *l, const char *name)
+{
+	void *grown = realloc(l->names, (l->n + 1) * sizeof *l->names);
+	if (!grown)
+		return -ENOMEM;
+	l->names = grown;
+	snprintf(l->names[l->n++], sizeof *l->names, "%s", name);
+	return 0;
+}
+
+static int collect_ns(const char *nsname, void *arg)
+{
+	return name_list_add(arg, nsname);
+}
+
+struct unit_links {
+	struct ctx_link_info *items;
+	size_t n;
+};
+
+static int collect_info(const struct ctx_link_info *info, void *arg)
+{
+	struct unit_links *l = arg;
+	void *grown = realloc(l->items, (l->n + 1) * sizeof *l->items);
+	if (!grown)
+		return -ENOMEM;
+	l->items = grown;
+	l->items[l->n++] = *info;
+	return 0;
+}
+
+/* Gives back the links of a kept namespace that KEEP does not want. */
+static int sweep_links(struct ctx_ns *ns, const char *ctx,
+		       bool (*keep)(const char *, const char *, void *),
+		       void *arg)
+{
+	struct unit_links links = { 0 };
+	int rc = ctx_link_walk(ns, collect_info, &links);
+	int given = 0;
+	for (size_t i = 0; rc == 0 && i < links.n; i++)
+		if (!keep(ctx, links.items[i].unit_link, arg) &&
+		    ctx_link_release(ns, links.items[i].mapped) == 0)
+			given++;
+	free(links.items);
+	return rc < 0 ? rc : given;
+}
+
+int ctx_rt_sweep(struct ctx_rt_unit *ku, const char *prefix,
+		 bool (*keep)(const char *ctx, const char *unit_link, void *arg),
+		 void *arg)
+{
+	struct name_list found = { 0 };
+	size_t plen = strlen(prefix);
+	int rc = plen ? ctx_ns_list(prefix, collect_ns, &found) : 0;
+	int given = 0;
+	/* Listed first, changed after: the directory changes under us. */
+	for (size_t i = 0; rc == 0 && i < found.n; i++) {
+		const char *ctx = found.names[i] + plen;
+		struct ctx_ns *ns;
+		if (ctx_ns_open(ku->unit, found.names[i], false, &ns) < 0)
+			continue;   /* open elsewhere, or gone meanwhile */
+		if (!keep(ctx, NULL, arg)) {
+			given += ctx_ns_remove(ns) == 0;
+			continue;
+		}
+		int n = sweep_links(ns, ctx, keep, arg);
+		given += n > 0 ? n : 0;
+		ctx_ns_close(ns);
+	}
+	free(found.names);
+	return rc < 0 ? rc : given;
+}
+
+static int collect_mapped(const struct ctx_link_info *info, void *arg)
+{
+	return name_list_add(arg, info->mapped);
+}
+
+int ctx_rt_prune(struct ctx_rt *rt, const struct ctx_config *cc)
+{
+	struct name_list links = { 0 };
+	int rc = ctx_link_walk(rt->ns, collect_mapped, &links);
+	int released = 0;
+	for (size_t i = 0; rc == 0 && i < links.n; i++) {
+		bool wanted = false;
+		for (size_t k = 0; k < cc->nifaces && !wanted; k++)
+			wanted = strcmp(cc->ifaces[k].name, links.names[i]) == 0;
+		if (!wanted && ctx_link_release(rt->ns, links.names[i]) == 0)
+			released++;
+	}
+	free(links.names);
+	return rc < 0 ? rc : released;
+}
+
 int ctx_rt_garp(struct ctx_rt *rt, const struct ctx_config *cc, bool standby)
 {
 	int sent = 0;
@@ -405,6 +523,31 @@ int ctx_rt_garp(struct ctx_rt *rt, const struct ctx_config *cc, bool standby)
 			sent++;
 	}
 	return sent;
+}
+
+/* Records the MAC interface NAME now has; true when it differs from the
+ * one this daemon gave it before (not on the first apply after a start:
+ * nothing changed for the neighbours then). */
+static bool mac_changed(struct ctx_rt *rt, const char *name, bool has_mac,
+			const uint8_t mac[6])
+{
+	struct rt_mac *m = NULL;
+	for (size_t i = 0; i < rt->nmacs && !m; i++)
+		if (!strcmp(rt->macs[i].name, name))
+			m = &rt->macs[i];
+	bool changed = m && (m->has_mac != has_mac ||
+			     (has_mac && memcmp(m->mac, mac, 6)));
+	if (!m) {
+		struct rt_mac *grown = realloc(rt->macs, (rt->nmacs + 1) * sizeof *grown);
+		if (!grown)
+			abort();
+		rt->macs = grown;
+		m = &rt->macs[rt->nmacs++];
+		snprintf(m->name, sizeof m->name, "%s", name);
+	}
+	m->has_mac = has_mac;
+	memcpy(m->mac, mac, 6);
+	return changed;
 }
 
 int ctx_rt_apply(struct ctx_rt *rt, const struct ctx_config *cc,
@@ -438,6 +581,15 @@ int ctx_rt_apply(struct ctx_rt *rt, const struct ctx_config *cc,
 		if (rc < 0 && !first_err) {
 			first_err = rc;
 			buf_printf(msg, "interface %s: %s", f->name, strerror(-rc));
+		}
+		/* A new MAC (mac-address [auto]) is announced at once, or the
+		 * neighbours keep sending to the old one until their ARP
+		 * entries expire. */
+		if (rc == 0 && mac_changed(rt, f->name, d.has_mac, d.mac) &&
+		    d.has_ipv4 && d.admin_up) {
+			char lname[16];
+			ctx_link_linux_name(f->name, lname);
+			ctx_garp_send(rt->ns, lname, d.addr);
 		}
 	}
 

@@ -40,6 +40,21 @@ int ctx_rt_apply(struct ctx_rt *rt, const struct ctx_config *cc,
 /* Gratuitous ARP from every interface address the context now owns
  * (after a takeover).  Returns the number sent. */
 int ctx_rt_garp(struct ctx_rt *rt, const struct ctx_config *cc, bool standby);
+/* Startup reconciliation with what the daemon found in the kernel (it may
+ * have died after changes it never saved).
+ * ctx_rt_sweep, before the startup configuration is replayed: for each
+ * namespace <prefix>CTX, keep(CTX, NULL) says whether the context is
+ * configured; if not, its links go back to the unit and it is deleted;
+ * if so, each allocated link L with keep(CTX, L) false goes back to the
+ * unit (so the replay finds it there).  Returns the number of namespaces
+ * and links given back, or -errno.
+ * ctx_rt_prune, after the replay: links in the context's namespace that
+ * its configuration does not have go back to the unit; returns how many,
+ * or -errno. */
+int ctx_rt_sweep(struct ctx_rt_unit *ku, const char *prefix,
+		 bool (*keep)(const char *ctx, const char *unit_link, void *arg),
+		 void *arg);
+int ctx_rt_prune(struct ctx_rt *rt, const struct ctx_config *cc);
 /* The context's namespace name (<prefix><context>). */
 const char *ctx_rt_nsname(const struct ctx_rt *rt);
 

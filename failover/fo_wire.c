@@ -46,10 +46,13 @@ enum fo_attr {
 	A_STATUS,
 	A_MORE,
 	A_IFNAME,
+	A_FSM_SNAP,     /* flags u8, role u8, per group: state u8, reason u8,
+			   faults u32, active u32 */
 	A_MAX
 };
 
 #define GROUP_INFO_LEN 10
+#define FSM_SNAP_LEN (2 + FO_GROUPS * 10)
 #define IF_SUMMARY_FIXED 3
 
 struct attr_spec {
@@ -90,6 +93,7 @@ static const struct attr_spec attr_specs[] = {
 	[A_STATUS]      = { 4, 4 },
 	[A_MORE]        = { 1, 1 },
 	[A_IFNAME]      = { 1, FO_NAME_MAX },
+	[A_FSM_SNAP]    = { FSM_SNAP_LEN, FSM_SNAP_LEN },
 };
 _Static_assert(sizeof attr_specs / sizeof attr_specs[0] == A_MAX,
 	       "attr_specs must cover every attribute");
@@ -114,10 +118,10 @@ static const struct msg_spec msg_specs[] = {
 		{ A_ROLE, 1, 1 }, { A_SWVER, 1, 1 }, { A_POLL_MS, 1, 1 },
 		{ A_HOLD_MS, 1, 1 }, { A_GROUP_INFO, 1, FO_GROUPS },
 		{ A_CTX_DIGEST, 0, FO_HELLO_CTX_MAX },
-		{ A_IF_SUMMARY, 0, FO_HELLO_IF_MAX } } },
+		{ A_IF_SUMMARY, 0, FO_HELLO_IF_MAX }, { A_FSM_SNAP, 0, 1 } } },
 	[FO_WT_GROUP_REQ] = { "GROUP_REQ", FO_CH_CONTROL, {
 		{ A_GROUP, 1, 1 }, { A_ACTION, 1, 1 }, { A_REASON, 1, 1 },
-		{ A_REASON_TEXT, 0, 1 } } },
+		{ A_REASON_TEXT, 0, 1 }, { A_FSM_SNAP, 0, 1 } } },
 	[FO_WT_CFG_CMD] = { "CFG_CMD", FO_CH_CONFIG, {
 		{ A_CMD_SEQ, 1, 1 }, { A_CONTEXT, 0, 1 },
 		{ A_CMD_TEXT, 1, 1 } } },
@@ -185,6 +189,7 @@ _Static_assert(sizeof role_names / sizeof role_names[0] == FO_WIRE_ROLE_MAX,
 static const char *const action_names[] = {
 	[FO_GA_NONE] = "none", [FO_GA_ACTIVE] = "active",
 	[FO_GA_STANDBY] = "standby", [FO_GA_RESET] = "reset",
+	[FO_GA_DECLINED] = "declined",
 };
 _Static_assert(sizeof action_names / sizeof action_names[0] == FO_GA_MAX,
 	       "action_names");
@@ -388,6 +393,38 @@ static int put_data(struct buf *b, enum fo_attr a, const struct fo_bytes *d)
 	return 0;
 }
 
+static void put_fsm_snap(struct buf *b, const struct fo_fsm_snap *f)
+{
+	uint8_t v[FSM_SNAP_LEN];
+
+	if (!f->present)
+		return;
+	v[0] = f->flags;
+	v[1] = f->role;
+	for (size_t i = 0; i < FO_GROUPS; i++) {
+		uint8_t *g = v + 2 + i * 10;
+		g[0] = f->state[i];
+		g[1] = f->failure_reason[i];
+		put32(g + 2, f->faults[i]);
+		put32(g + 6, f->active_s[i]);
+	}
+	put_attr(b, A_FSM_SNAP, v, sizeof v);
+}
+
+static void get_fsm_snap(struct fo_fsm_snap *f, const uint8_t *v)
+{
+	f->present = true;
+	f->flags = v[0];
+	f->role = v[1];
+	for (size_t i = 0; i < FO_GROUPS; i++) {
+		const uint8_t *g = v + 2 + i * 10;
+		f->state[i] = g[0];
+		f->failure_reason[i] = g[1];
+		f->faults[i] = get32(g + 2);
+		f->active_s[i] = get32(g + 6);
+	}
+}
+
 static int enc_hello(struct buf *b, const struct fo_hello *h)
 {
 	int rc;
@@ -448,7 +485,10 @@ static int enc_body(struct buf *b, const struct fo_wire_msg *m)
 
 	switch ((enum fo_wire_type)m->hdr.type) {
 	case FO_WT_HELLO:
-		return enc_hello(b, &m->u.hello);
+		rc = enc_hello(b, &m->u.hello);
+		if (rc == 0)
+			put_fsm_snap(b, &m->fsm);
+		return rc;
 	case FO_WT_GROUP_REQ: {
 		const struct fo_group_req *r = &m->u.group_req;
 		if (!group_ok(r->group) || r->action == FO_GA_NONE ||
@@ -457,7 +497,10 @@ static int enc_body(struct buf *b, const struct fo_wire_msg *m)
 		put_u8(b, A_GROUP, r->group);
 		put_u8(b, A_ACTION, r->action);
 		put_u16(b, A_REASON, r->reason);
-		return put_opt_str(b, A_REASON_TEXT, r->reason_text);
+		rc = put_opt_str(b, A_REASON_TEXT, r->reason_text);
+		if (rc == 0)
+			put_fsm_snap(b, &m->fsm);
+		return rc;
 	}
 	case FO_WT_CFG_CMD:
 		put_u64(b, A_CMD_SEQ, m->u.cfg_cmd.cmd_seq);
@@ -652,6 +695,10 @@ static enum fo_wire_verdict fill(struct fo_wire_msg *m, enum fo_attr a,
 {
 	struct fo_bytes bytes = { n ? v : NULL, n };
 
+	if (a == A_FSM_SNAP) {  /* the message table allowed it */
+		get_fsm_snap(&m->fsm, v);
+		return FO_WIRE_OK;
+	}
 	switch ((enum fo_wire_type)m->hdr.type) {
 	case FO_WT_HELLO:
 		return fill_hello(&m->u.hello, a, v, n);
@@ -863,6 +910,7 @@ enum fo_wire_verdict fo_wire_decode(const uint8_t *pkt, size_t len,
 		if (r != FO_WIRE_OK) {
 			struct fo_hdr keep = m->hdr;
 			memset(&m->u, 0, sizeof m->u);
+			memset(&m->fsm, 0, sizeof m->fsm);
 			m->hdr = keep;
 			return r;
 		}

@@ -105,8 +105,12 @@ enum fo_wire_verdict {
 
 enum fo_wire_role { FO_WIRE_ROLE_NONE, FO_WIRE_ROLE_PRIMARY, FO_WIRE_ROLE_SECONDARY, FO_WIRE_ROLE_MAX };
 
+/* GROUP_REQ actions.  fo_unit maps the FSM's typed messages on them:
+ * ACTIVE = "I want group N", STANDBY = "I released group N, take it",
+ * DECLINED = "I will not take/release group N". */
 enum fo_group_action {
-	FO_GA_NONE, FO_GA_ACTIVE, FO_GA_STANDBY, FO_GA_RESET, FO_GA_MAX
+	FO_GA_NONE, FO_GA_ACTIVE, FO_GA_STANDBY, FO_GA_RESET, FO_GA_DECLINED,
+	FO_GA_MAX
 };
 
 /* As `show failover` prints a monitored interface. */
@@ -154,6 +158,26 @@ struct fo_if_summary {
 	uint8_t status;         /* enum fo_if_status */
 	char context[FO_NAME_MAX + 1];
 	char ifname[FO_NAME_MAX + 1];
+};
+
+/*
+ * The failover FSM's snapshot of the sender (fo_fsm.h struct fo_msg): sent
+ * in every HELLO and GROUP_REQ so each message keeps the receiver's view
+ * of its mate current.  Values are the FSM's numbers; their ranges are
+ * the FSM's business (fo_fsm_recv checks them).  Optional on the wire:
+ * present says whether it came.  Lives in struct fo_wire_msg (fsm),
+ * beside the union, for the two types that may carry it.
+ */
+#define FO_SNAP_F_ENABLED 0x01u     /* sender has failover enabled */
+#define FO_SNAP_F_SYNCED 0x02u      /* sender's configuration is synced */
+struct fo_fsm_snap {
+	bool present;
+	uint8_t flags;          /* FO_SNAP_F_* */
+	uint8_t role;           /* enum fo_role of fo_fsm.h */
+	uint8_t state[FO_GROUPS];
+	uint8_t failure_reason[FO_GROUPS];
+	uint32_t faults[FO_GROUPS];
+	uint32_t active_s[FO_GROUPS];
 };
 
 struct fo_hello {
@@ -264,6 +288,7 @@ struct fo_wire_msg {
 		struct fo_exec_reply exec_reply;
 		struct fo_ifmon_hello ifmon_hello;
 	} u;
+	struct fo_fsm_snap fsm;  /* HELLO and GROUP_REQ only */
 };
 
 /* Zeroes m and sets the header's version, type and channel. */

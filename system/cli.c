@@ -410,6 +410,7 @@ static const struct cli_help keyword_help[] = {
 	{ "exec", "Execute a command on a failover unit" },
 	{ "mate", "The other unit of the pair" },
 	{ "prompt", "Customize the command prompt" },
+	{ "clear", "Reset functions" },
 	{ NULL, NULL },
 };
 
@@ -1304,7 +1305,7 @@ enum cli_status cli_execute(struct cli_session *s, const char *line,
 	struct words ws;
 	struct filter f;
 	bool active;
-	size_t cut;
+	size_t cut = 0;
 
 	if (is_comment(line))
 		return CLI_OK;

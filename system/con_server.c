@@ -28,7 +28,18 @@ struct con_conn {
 	struct cli_session *session;    /* after HELLO */
 	bool closing;                   /* close once out is flushed */
 	unsigned id;
+	char confined[64];              /* "" or the context it is held in */
 	struct con_conn *next;
+};
+
+/* A context's own console socket, <context_console_dir>/<ctx>.sock: its
+ * sessions start in the context and cannot `changeto` out (cli_confine). */
+struct con_listener {
+	struct con_server *cs;
+	int fd;
+	char path[108];
+	char ctx[64];
+	struct con_listener *next;
 };
 
 struct con_server {
@@ -40,6 +51,7 @@ struct con_server {
 	bool group_set;
 	struct con_conn *conns;
 	unsigned next_id;
+	struct con_listener *confined;  /* per-context sockets */
 };
 
 static void conn_free(struct con_conn *c)
@@ -127,6 +139,8 @@ static void handle_frame(struct con_conn *c, const struct con_frame *f)
 		}
 		c->session = unit_session_create(c->cs->unit,
 						  !(flags & CON_HELLO_BATCH));
+		if (c->confined[0])
+			cli_confine(c->session, c->confined);
 		mlog(MSG_605005, "Console session %u opened (%s)", c->id,
 		     (flags & CON_HELLO_BATCH) ? "batch" : "interactive");
 		struct buf prompt;
@@ -146,12 +160,15 @@ static void handle_frame(struct con_conn *c, const struct con_frame *f)
 	enum cli_status st = CLI_OK;
 	switch (f->type) {
 	case CON_EXEC: {
-		const char *ctx = cli_context(c->session);
+		/* A copy: `changeto` frees the session's context name. */
+		char ctx[64] = "";
+		if (cli_context(c->session))
+			snprintf(ctx, sizeof ctx, "%s", cli_context(c->session));
 		st = cli_execute(c->session, line, &out);
 		if (line[0] && line[0] != '!' && st == CLI_OK)
 			mlog(MSG_111008, "User 'enable_15' executed the '%s' "
-			     "command%s%s", line, ctx ? " in context " : "",
-			     ctx ? ctx : "");
+			     "command%s%s", line, ctx[0] ? " in context " : "",
+			     ctx);
 		break;
 	}
 	case CON_HELP:
@@ -235,9 +252,23 @@ static bool peer_allowed(struct con_server *cs, int fd)
 	return ok;
 }
 
+static void accept_conn(struct con_server *cs, int fd, const char *confined);
+
 static void accept_io(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 {
-	struct con_server *cs = arg;
+	accept_conn(arg, fd, "");
+}
+
+static void accept_confined_io(struct ev_loop *loop, int fd, uint32_t events,
+			       void *arg)
+{
+	struct con_listener *l = arg;
+	accept_conn(l->cs, fd, l->ctx);
+}
+
+static void accept_conn(struct con_server *cs, int fd, const char *confined)
+{
+	struct ev_loop *loop = cs->loop;
 	int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (cfd < 0)
 		return;
@@ -253,6 +284,7 @@ static void accept_io(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 	c->cs = cs;
 	c->fd = cfd;
 	c->id = ++cs->next_id;
+	snprintf(c->confined, sizeof c->confined, "%s", confined);
 	buf_init(&c->in);
 	buf_init(&c->out);
 	if (ev_io_add(loop, cfd, EPOLLIN, conn_io, c) < 0) {
@@ -264,23 +296,140 @@ static void accept_io(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 	cs->conns = c;
 }
 
-int con_server_create(struct ev_loop *loop, struct unit *u, const char *path,
-		      const char *group, struct con_server **out, char *err,
-		      size_t errlen)
+/* Binds and listens on PATH (replacing a stale socket file, never a live
+ * one), root-only or group-accessible as the server says.  0 or -errno
+ * with err filled. */
+static int listen_unix(struct con_server *cs, const char *path, int *out,
+		       char *err, size_t errlen)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct con_server *cs;
 	int rc;
 
 	if (strlen(path) >= sizeof sa.sun_path) {
 		snprintf(err, errlen, "console socket path too long: %s", path);
 		return -ENAMETOOLONG;
 	}
+	snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
+	/* A socket file left by a killed daemon: replace it, but never a
+	 * live one (another mctxd serving it). */
+	int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (probe >= 0) {
+		bool live = connect(probe, (struct sockaddr *)&sa, sizeof sa) == 0;
+		close(probe);
+		if (live) {
+			snprintf(err, errlen, "console socket %s is in use by "
+				 "another daemon", path);
+			return -EADDRINUSE;
+		}
+	}
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		goto fail;
+	unlink(path);
+	mode_t old = umask(0177);
+	rc = bind(fd, (struct sockaddr *)&sa, sizeof sa);
+	umask(old);
+	if (rc < 0)
+		goto fail;
+	if (cs->group_set && (chown(path, 0, cs->gid) < 0 || chmod(path, 0660) < 0))
+		goto fail;
+	if (listen(fd, 16) < 0)
+		goto fail;
+	*out = fd;
+	return 0;
+fail:
+	rc = -errno;
+	snprintf(err, errlen, "cannot create console socket %s: %s", path,
+		 strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+/* ---- per-context (confined) console sockets ---- */
+
+static void confined_close(struct con_server *cs, struct con_listener *l)
+{
+	for (struct con_listener **pp = &cs->confined; *pp; pp = &(*pp)->next)
+		if (*pp == l) {
+			*pp = l->next;
+			break;
+		}
+	/* Its sessions would name a context that no longer exists. */
+	for (struct con_conn *c = cs->conns, *next; c; c = next) {
+		next = c->next;
+		if (strcmp(c->confined, l->ctx) == 0)
+			conn_free(c);
+	}
+	ev_io_del(cs->loop, l->fd);
+	close(l->fd);
+	unlink(l->path);
+	free(l);
+}
+
+/* unit_ctx_watch: a context was created or removed. */
+static void confined_watch(void *arg, const char *ctx, bool added)
+{
+	struct con_server *cs = arg;
+	const char *dir = unit_bootstrap(cs->unit)->context_console_dir;
+	char err[256];
+
+	for (struct con_listener *l = cs->confined; l; l = l->next)
+		if (strcmp(l->ctx, ctx) == 0) {
+			if (!added)
+				confined_close(cs, l);
+			return;
+		}
+	if (!added)
+		return;
+	struct con_listener *l = calloc(1, sizeof *l);
+	if (!l)
+		abort();
+	l->cs = cs;
+	snprintf(l->ctx, sizeof l->ctx, "%s", ctx);
+	int n = snprintf(l->path, sizeof l->path, "%s/%s.sock", dir, ctx);
+	int rc = n >= (int)sizeof l->path ? -ENAMETOOLONG :
+		 listen_unix(cs, l->path, &l->fd, err, sizeof err);
+	if (rc == 0 && (rc = ev_io_add(cs->loop, l->fd, EPOLLIN,
+				       accept_confined_io, l)) < 0)
+		close(l->fd);
+	if (rc < 0) {
+		mlog(MSG_900005, "context %s: no console socket: %s", ctx,
+		     n >= (int)sizeof l->path ? "path too long" : err);
+		free(l);
+		return;
+	}
+	l->next = cs->confined;
+	cs->confined = l;
+}
+
+/* Opens the sockets of the contexts that exist and follows the rest. */
+static void confined_start(struct con_server *cs)
+{
+	const char *dir = unit_bootstrap(cs->unit)->context_console_dir;
+	if (!dir[0])
+		return;
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		mlog(MSG_900005, "cannot create %s: %s", dir, strerror(errno));
+	const struct sys_config *sys = unit_sysconfig(cs->unit);
+	for (size_t i = 0; i < sys->ncontexts; i++)
+		confined_watch(cs, sys->contexts[i].name, true);
+	unit_set_context_watch(cs->unit, confined_watch, cs);
+}
+
+int con_server_create(struct ev_loop *loop, struct unit *u, const char *path,
+		      const char *group, struct con_server **out, char *err,
+		      size_t errlen)
+{
+	struct con_server *cs;
+	int rc;
+
 	cs = calloc(1, sizeof *cs);
 	if (!cs)
 		return -ENOMEM;
 	cs->loop = loop;
 	cs->unit = u;
+	cs->fd = -1;
 	snprintf(cs->path, sizeof cs->path, "%s", path);
 	if (group && *group) {
 		struct group *g = getgrnam(group);
@@ -293,53 +442,28 @@ int con_server_create(struct ev_loop *loop, struct unit *u, const char *path,
 		cs->gid = g->gr_gid;
 		cs->group_set = true;
 	}
-	snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
-	/* A socket file left by a killed daemon: replace it, but never a
-	 * live one (another mctxd serving it). */
-	int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (probe >= 0) {
-		bool live = connect(probe, (struct sockaddr *)&sa, sizeof sa) == 0;
-		close(probe);
-		if (live) {
-			snprintf(err, errlen, "console socket %s is in use by "
-				 "another daemon", path);
-			free(cs);
-			return -EADDRINUSE;
-		}
+	rc = listen_unix(cs, path, &cs->fd, err, errlen);
+	if (rc == 0 && (rc = ev_io_add(loop, cs->fd, EPOLLIN, accept_io, cs)) < 0) {
+		snprintf(err, errlen, "cannot create console socket %s: %s",
+			 path, strerror(-rc));
+		close(cs->fd);
 	}
-	cs->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (cs->fd < 0)
-		goto fail;
-	unlink(path);
-	mode_t old = umask(0177);
-	rc = bind(cs->fd, (struct sockaddr *)&sa, sizeof sa);
-	umask(old);
-	if (rc < 0)
-		goto fail;
-	if (cs->group_set && (chown(path, 0, cs->gid) < 0 || chmod(path, 0660) < 0))
-		goto fail;
-	if (listen(cs->fd, 16) < 0)
-		goto fail;
-	if ((rc = ev_io_add(loop, cs->fd, EPOLLIN, accept_io, cs)) < 0) {
-		errno = -rc;
-		goto fail;
+	if (rc < 0) {
+		free(cs);
+		return rc;
 	}
+	confined_start(cs);
 	*out = cs;
 	return 0;
-fail:
-	rc = -errno;
-	snprintf(err, errlen, "cannot create console socket %s: %s", path,
-		 strerror(errno));
-	if (cs->fd >= 0)
-		close(cs->fd);
-	free(cs);
-	return rc;
 }
 
 void con_server_destroy(struct con_server *cs)
 {
 	if (!cs)
 		return;
+	unit_set_context_watch(cs->unit, NULL, NULL);
+	while (cs->confined)
+		confined_close(cs, cs->confined);
 	while (cs->conns) {
 		struct con_conn *c = cs->conns;
 		if (conn_flush(c))

@@ -71,6 +71,7 @@ int bootstrap_load(const char *path, struct bootstrap *b, char *err,
 	    get_str(&cfg, path, "state_dir", b->state_dir, sizeof b->state_dir, true, err, errlen) ||
 	    get_str(&cfg, path, "console_socket", b->console_socket, sizeof b->console_socket, true, err, errlen) ||
 	    get_str(&cfg, path, "console_group", b->console_group, sizeof b->console_group, false, err, errlen) ||
+	    get_str(&cfg, path, "context_console_dir", b->context_console_dir, sizeof b->context_console_dir, false, err, errlen) ||
 	    get_str(&cfg, path, "netns_prefix", b->netns_prefix, sizeof b->netns_prefix, true, err, errlen) ||
 	    get_str(&cfg, path, "netns", b->netns, sizeof b->netns, false, err, errlen) ||
 	    get_str(&cfg, path, "log_file", b->log_file, sizeof b->log_file, false, err, errlen))

@@ -22,6 +22,9 @@ struct bootstrap {
 	char state_dir[BOOT_PATH_MAX];
 	char console_socket[BOOT_PATH_MAX];
 	char console_group[BOOT_NAME_MAX];
+	/* "" = none; else <dir>/<context>.sock per context, each session
+	 * confined to its context (issue 3, isolation). */
+	char context_console_dir[BOOT_PATH_MAX];
 	char netns_prefix[32];
 	char netns[BOOT_NAME_MAX];    /* "" = stay where started */
 	int log_level;

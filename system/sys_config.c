@@ -70,7 +70,7 @@ void sys_config_clear(struct sys_config *c)
 	memset(c, 0, sizeof *c);
 	snprintf(c->hostname, sizeof c->hostname, "ciscoasa");
 	for (int g = 0; g < SYS_MAX_GROUPS; g++)
-		c->fo.groups[g].pref = FO_ROLE_PRIMARY;
+		c->fo.groups[g].pref = SYS_FO_PRIMARY;
 }
 
 void sys_config_destroy(struct sys_config *c)
@@ -196,10 +196,10 @@ struct sys_context *sys_config_alloc_owner(struct sys_config *c,
 	return NULL;
 }
 
-const char *fo_role_name(enum fo_unit_role r)
+const char *sys_fo_role_name(enum fo_unit_role r)
 {
-	return r == FO_ROLE_SECONDARY ? "Secondary" :
-	       r == FO_ROLE_PRIMARY ? "Primary" : "None";
+	return r == SYS_FO_SECONDARY ? "Secondary" :
+	       r == SYS_FO_PRIMARY ? "Primary" : "None";
 }
 
 int sys_parse_mac(const char *s, uint8_t mac[6])
@@ -265,7 +265,7 @@ static void write_failover(const struct sys_config *c, unsigned flags,
 		buf_puts(b, "no failover\n");
 	if (fo->lan_unit)
 		buf_printf(b, "failover lan unit %s\n",
-			   fo->lan_unit == FO_ROLE_PRIMARY ? "primary" :
+			   fo->lan_unit == SYS_FO_PRIMARY ? "primary" :
 			   "secondary");
 	if (fo->lan_ifname[0])
 		buf_printf(b, "failover lan interface %s %s\n", fo->lan_ifname,
@@ -309,7 +309,7 @@ static void write_failover(const struct sys_config *c, unsigned flags,
 		if (!gc->defined)
 			continue;
 		buf_printf(b, "failover group %d\n", g + 1);
-		if (gc->pref == FO_ROLE_SECONDARY)
+		if (gc->pref == SYS_FO_SECONDARY)
 			buf_puts(b, "  secondary\n");
 		else if (all)
 			buf_puts(b, "  primary\n");

@@ -20,7 +20,9 @@
 #define SYS_TEXT_MAX 256
 #define SYS_MAX_GROUPS 2
 
-enum fo_unit_role { FO_ROLE_NONE = 0, FO_ROLE_PRIMARY, FO_ROLE_SECONDARY };
+/* SYS_FO_*: not FO_ROLE_*, which failover/fo_fsm.h defines for the FSM
+ * (both headers meet in failover/fo_unit.c). */
+enum fo_unit_role { SYS_FO_NONE = 0, SYS_FO_PRIMARY, SYS_FO_SECONDARY };
 
 struct sys_iface {
 	char name[SYS_NAME_MAX];        /* appliance name: Ethernet0.1 */
@@ -158,7 +160,7 @@ void sys_config_write(const struct sys_config *c, const char *version,
 /* Hex MD5 of a text, as `Cryptochecksum:` shows. */
 void sys_config_md5(const char *text, size_t len, char hex[33]);
 
-const char *fo_role_name(enum fo_unit_role r);   /* "Primary"... */
+const char *sys_fo_role_name(enum fo_unit_role r);   /* "Primary"... */
 /* MAC "aabb.ccdd.eeff" <-> bytes. */
 int sys_parse_mac(const char *s, uint8_t mac[6]);
 void sys_format_mac(const uint8_t mac[6], char buf[15]);

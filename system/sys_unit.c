@@ -12,6 +12,7 @@
 
 #include "contexts/ctx_runtime.h"
 #include "failover/fo_unit.h"
+#include "replication/repl.h"
 #include "system/flash.h"
 #include "system/sys_log.h"
 #include "system/sys_loop.h"
@@ -45,6 +46,7 @@ struct unit {
 	/* failover/: the failover manager (NULL without an event loop) and
 	 * where its console notices go (failover exec replies). */
 	struct fo_unit *fo;
+	struct repl *repl;            /* replication/ (NULL without a loop) */
 	unit_notice_fn notice;
 	void *notice_arg;
 };
@@ -106,7 +108,7 @@ struct unit *unit_create(const struct bootstrap *boot, struct flash *flash,
 			 size_t errlen)
 {
 	static const struct cli_cmd *const tables[] = { sys_cmds, ctx_cmds,
-							fo_cmds, NULL };
+							fo_cmds, repl_cmds, NULL };
 	struct unit *u = calloc(1, sizeof *u);
 	if (!u)
 		abort();
@@ -136,6 +138,9 @@ struct unit *unit_create(const struct bootstrap *boot, struct flash *flash,
 	/* failover/: needs the loop for its link and timers. */
 	if (loop && fo_unit_create(loop, u, &u->fo) < 0)
 		abort();
+	/* replication/: plugs into the failover manager just made. */
+	if (repl_create(loop, u, &u->repl) < 0)
+		abort();
 	return u;
 }
 
@@ -152,6 +157,7 @@ void unit_destroy(struct unit *u)
 {
 	if (!u)
 		return;
+	repl_destroy(u->repl);   /* replication/: before failover */
 	fo_unit_destroy(u->fo);  /* failover/: before the contexts go */
 	/* Namespaces stay: a restarted daemon adopts them (issue 3). */
 	for (size_t i = 0; i < u->nctxs; i++)
@@ -166,6 +172,7 @@ void unit_destroy(struct unit *u)
 
 const struct cli_engine *unit_cli(const struct unit *u) { return u->cli; }
 struct fo_unit *unit_failover(struct unit *u) { return u->fo; }
+struct repl *unit_repl(struct unit *u) { return u->repl; }
 
 void unit_set_notice(struct unit *u, unit_notice_fn fn, void *arg)
 {
@@ -281,39 +288,92 @@ int unit_replay(struct unit *u, const char *ctx, const char *text,
 	return failed;
 }
 
-static bool ctx_configured(const char *name, void *arg)
+/* ctx_rt_sweep's keep() after a replay: the running configuration. */
+static bool ctx_configured(const char *name, const char *unit_link, void *arg)
 {
-	return find_ctx(arg, name) != NULL;
-}
-
-/* Does the saved system configuration TEXT (arg) have `context NAME`? */
-static bool ctx_in_startup(const char *name, void *arg)
-{
-	size_t n = strlen(name);
-	const char *line = arg;
-	while (line && *line) {
-		if (!strncmp(line, "context ", 8) && !strncmp(line + 8, name, n) &&
-		    strchr("\r\n ", line[8 + n]))
+	struct unit *u = arg;
+	struct unit_ctx *c = find_ctx(u, name);
+	if (!c || !unit_link)
+		return c != NULL;
+	struct sys_context *sc = sys_config_context(u->sys, name, false);
+	for (size_t i = 0; sc && i < sc->nallocs; i++) {
+		const char *l = bootstrap_link_for(u->boot, sc->allocs[i].phys);
+		if (l && strcmp(l, unit_link) == 0)
 			return true;
-		line = strchr(line, '\n');
-		if (line)
-			line++;
 	}
 	return false;
 }
 
-/* After the startup configuration: the kernel holds exactly what it says.
- * Namespaces of contexts it does not have (created but never saved before
- * a crash) and links it no longer allocates go back to the unit, so a
- * restart loses no interface (issue 3). */
+struct startup_view {
+	const struct unit *u;
+	const char *text;        /* the saved system configuration */
+};
+
+/* " allocate-interface PHYS [MAPPED]" (LEN bytes at LINE): PHYS. */
+static bool alloc_line_phys(const char *line, size_t len, char *out,
+			    size_t outlen)
+{
+	static const char kw[] = "allocate-interface ";
+	while (len && (*line == ' ' || *line == '\t')) {
+		line++;
+		len--;
+	}
+	if (len <= strlen(kw) || strncmp(line, kw, strlen(kw)))
+		return false;
+	line += strlen(kw);
+	len -= strlen(kw);
+	size_t n = strcspn(line, " \t\r\n");
+	if (n > len)
+		n = len;
+	if (!n || n >= outlen)
+		return false;
+	memcpy(out, line, n);
+	out[n] = '\0';
+	return true;
+}
+
+/* ctx_rt_sweep's keep() before the replay, from the saved text: does it
+ * have `context NAME` (and, with UNIT_LINK, in that block an
+ * `allocate-interface PHYS` whose link is UNIT_LINK)? */
+static bool ctx_in_startup(const char *name, const char *unit_link, void *arg)
+{
+	const struct startup_view *v = arg;
+	size_t n = strlen(name);
+	bool inside = false;
+	for (const char *line = v->text; line && *line;) {
+		const char *nl = strchr(line, '\n');
+		size_t len = nl ? (size_t)(nl - line) : strlen(line);
+		if (line[0] != ' ' && line[0] != '\t') {
+			inside = !strncmp(line, "context ", 8) &&
+				 !strncmp(line + 8, name, n) &&
+				 strchr("\r\n ", line[8 + n]);
+			if (inside && !unit_link)
+				return true;
+		} else if (inside) {
+			char phys[SYS_NAME_MAX];
+			const char *l;
+			if (alloc_line_phys(line, len, phys, sizeof phys) &&
+			    (l = bootstrap_link_for(v->u->boot, phys)) &&
+			    strcmp(l, unit_link) == 0)
+				return true;
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+	return false;
+}
+
+/* After the startup configuration: the kernel holds exactly what it says
+ * (links it no longer allocates go back to the unit), so a restart loses
+ * no interface (issue 3).  With no startup configuration at all, every
+ * context namespace of this unit goes. */
 static void unit_sweep_kernel(struct unit *u)
 {
 	if (!u->kernel)
 		return;
 	int n = ctx_rt_sweep(u->kunit, u->boot->netns_prefix, ctx_configured, u);
 	if (n > 0)
-		mlog(MSG_900003, "%d context namespace(s) not in the startup "
-		     "configuration were removed; their interfaces are back", n);
+		mlog(MSG_900003, "%d context namespace(s) or interface(s) not in "
+		     "the startup configuration were given back", n);
 	struct buf msg;
 	buf_init(&msg);
 	for (size_t i = 0; i < u->nctxs; i++)
@@ -338,12 +398,14 @@ int unit_load_startup(struct unit *u, struct buf *report)
 		buf_free(&text);
 		return rc;
 	}
-	/* Namespaces of contexts the startup configuration does not have
-	 * go first, so the links they hold are free for the replay. */
+	/* Namespaces of contexts the startup configuration does not have,
+	 * and links it does not allocate, go first: the replay then finds
+	 * those links in the unit (`interface X` needs them there). */
+	struct startup_view view = { u, text.data ? text.data : "" };
 	if (u->kernel && ctx_rt_sweep(u->kunit, u->boot->netns_prefix,
-				      ctx_in_startup, text.data) > 0)
-		mlog(MSG_900003, "context namespaces not in the startup "
-		     "configuration were removed; their interfaces are back");
+				      ctx_in_startup, &view) > 0)
+		mlog(MSG_900003, "context namespaces or interfaces not in the "
+		     "startup configuration were given back to the unit");
 	struct buf rep;
 	buf_init(&rep);
 	int failed = unit_replay(u, NULL, text.data ? text.data : "", &rep);

@@ -99,8 +99,28 @@ typedef void (*unit_exec_hook)(void *arg, struct cli_session *s,
 			       enum cli_status status);
 void unit_set_exec_hook(struct unit *u, unit_exec_hook fn, void *arg);
 
+/* Told after a context is created (added) or removed: the console
+ * server opens or closes that context's confined console socket.  One
+ * watcher per unit, NULL to remove. */
+typedef void (*unit_ctx_watch)(void *arg, const char *ctx, bool added);
+void unit_set_context_watch(struct unit *u, unit_ctx_watch fn, void *arg);
+
+/* failover/: the unit's failover manager (failover/fo_unit.h); NULL when
+ * the unit runs without an event loop. */
+struct fo_unit *unit_failover(struct unit *u);
+/* replication/: the unit's replication layer (replication/repl.h); NULL
+ * when the unit runs without an event loop. */
+struct repl *unit_repl(struct unit *u);
+/* Console notices (asynchronous output such as failover exec replies):
+ * mctxd points them at con_server_notice(). */
+typedef void (*unit_notice_fn)(void *arg, const char *text);
+void unit_set_notice(struct unit *u, unit_notice_fn fn, void *arg);
+void unit_notice(struct unit *u, const char *text);
+
 /* Command tables of each subsystem (declared once, in their .c files). */
 extern const struct cli_cmd sys_cmds[];
 extern const struct cli_cmd ctx_cmds[];
+extern const struct cli_cmd fo_cmds[];
+extern const struct cli_cmd repl_cmds[];
 
 #endif

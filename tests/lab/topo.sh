@@ -300,3 +300,138 @@ topo_cli() {
 	topo_check_unit "$u"
 	"$MCTX_BUILD/mctx" -S "$(topo_console_socket "$u")" -c "$*"
 }
+
+# ---- failover pair helpers (tests/lab/3x_*.sh, demo.sh) -----------------------
+# Short poll/hold so the tests run in seconds (FO_POLL/FO_HOLD in ms).
+: "${TOPO_FO_POLL_MS:=200}"
+: "${TOPO_FO_HOLD_MS:=800}"
+
+# topo_fo_sysconfig UNIT [KEY] [GROUP1_LINES] [GROUP2_LINES]: the seed's
+# system space (pix1_system_lan.cfg, less Ethernet4/5 the lab lacks) for
+# UNIT (A primary, B secondary) with the lab's poll/hold.  KEY "" = none.
+topo_fo_sysconfig() {
+	local role
+	case $1 in A) role=primary ;; B) role=secondary ;; *) lab_fail "unit $1" ;; esac
+	cat <<CFG
+hostname PIX$1
+interface Ethernet0
+interface Ethernet0.1
+ vlan 2
+interface Ethernet0.2
+ vlan 4
+interface Ethernet1
+interface Ethernet1.1
+ vlan 3
+interface Ethernet1.2
+ vlan 5
+interface Ethernet2
+ description STATE Failover Interface
+interface Ethernet3
+ description LAN Failover Interface
+exit
+failover
+failover lan unit $role
+failover lan interface LANFailover Ethernet3
+failover lan enable
+CFG
+	[ -z "${2:-}" ] || echo "failover key $2"
+	cat <<CFG
+failover link stateful Ethernet2
+failover interface ip LANFailover $TOPO_FOVER_ACTIVE 255.255.255.0 standby $TOPO_FOVER_STANDBY
+failover interface ip stateful $TOPO_STATE_ACTIVE 255.255.255.0 standby $TOPO_STATE_STANDBY
+failover polltime unit msec $TOPO_FO_POLL_MS holdtime msec $TOPO_FO_HOLD_MS
+failover group 1
+${3:-}
+exit
+failover group 2
+ secondary
+${4:-}
+exit
+admin-context admin
+context admin
+ config-url flash:/admin.cfg
+context context1
+ allocate-interface Ethernet0.1 inside_context1
+ allocate-interface Ethernet1.1 outside_context1
+ config-url flash:/context1.cfg
+ join-failover-group 1
+context context2
+ allocate-interface Ethernet0.2 inside_context2
+ allocate-interface Ethernet1.2 outside_context2
+ config-url flash:/context2.cfg
+ join-failover-group 2
+exit
+prompt hostname priority state context
+CFG
+}
+
+# topo_cfg UNIT: console session in configuration mode, lines on stdin;
+# prints the output, never fails.
+topo_cfg() {
+	{ echo "configure terminal"; cat; } |
+		"$MCTX_BUILD/mctx" -S "$(topo_console_socket "$1")" 2>&1 || true
+}
+
+# topo_fo_prepare UNIT [KEY] [GROUP1_LINES] [GROUP2_LINES]: writes UNIT's
+# startup configuration (system space + the seed's context1/context2) into
+# its flash: starts the daemon once, pastes, `write memory all`, stops it.
+# The unit's real boot (topo_start_unit) then goes through the startup path.
+topo_fo_prepare() {
+	local u seed out c
+	u=$1; shift
+	seed=$TOPO_HERE/../data/seed
+	topo_write_bootstrap "$u"
+	topo_start_unit "$u"
+	topo_wait_console "$u" 20 || lab_fail "unit $u did not start (prepare)"
+	out=$(topo_fo_sysconfig "$u" "$@" | grep -v '^failover$' | topo_cfg "$u")
+	if printf '%s\n' "$out" | grep -Eq "ERROR|Invalid input"; then
+		printf '%s\n' "$out" >&2
+		lab_fail "unit $u: system configuration refused"
+	fi
+	for c in context1 context2; do
+		out=$({ echo "changeto context $c"; echo "configure terminal"; cat "$seed/$c.cfg"; } |
+			"$MCTX_BUILD/mctx" -S "$(topo_console_socket "$u")" 2>&1 || true)
+		if printf '%s\n' "$out" | grep -Eq "ERROR|Invalid input"; then
+			printf '%s\n' "$out" >&2
+			lab_fail "unit $u: $c configuration refused"
+		fi
+	done
+	# `failover` last: the saved configuration has it in its place.
+	printf 'failover\nwrite memory all\n' | topo_cfg "$u" >/dev/null
+	topo_stop_unit "$u" || true
+	# The stopped daemon's context namespaces stay (a restart adopts
+	# them) with the addresses this lone run gave them: clear them, or
+	# their kernel keeps answering ARP for the active addresses.
+	topo_ctx_flush "$u"
+}
+
+# topo_ctx_flush UNIT: removes every address from UNIT's context namespaces.
+topo_ctx_flush() {
+	local ns l
+	for ns in $(lab_our_netns "$(topo_ctx_prefix "$1")"); do
+		for l in $(ip -n "$ns" -o link show | awk -F': ' '{print $2}' | sed 's/@.*//'); do
+			[ "$l" = lo ] || ip -n "$ns" addr flush dev "$l" 2>/dev/null || true
+		done
+	done
+}
+TOPO_HERE=$(cd "$(dirname "$0")" && pwd)
+
+# topo_fo_state UNIT GROUP: this host's state of GROUP ("Active",
+# "Standby Ready", ...) from `show failover state`.
+topo_fo_state() {
+	topo_cli "$1" show failover state 2>/dev/null |
+		awk -v g="$2" '/^This host/ {me=1; next} /^Other host/ {me=0}
+			me && $1 == "Group" && $2 == g {
+				s=substr($0, index($0, $2) + length($2)); sub(/^ +/, "", s);
+				sub(/  +.*/, "", s); print s; exit }'
+}
+
+# topo_fo_wait UNIT GROUP STATE SECS: waits until GROUP is STATE on UNIT.
+topo_fo_wait() {
+	lab_wait_for "[ \"\$(topo_fo_state $1 $2)\" = '$3' ]" "$4"
+}
+
+# topo_fo_log_has UNIT ID: UNIT's log has message ID (e.g. 104001).
+topo_fo_log_has() {
+	grep -q -- "-$2: " "$(topo_log_file "$1")" 2>/dev/null
+}

@@ -630,6 +630,70 @@ static void test_adopt_after_restart(void **state)
 	assert_int_equal(ctx_unit_close(lab->unit), -EBUSY);
 }
 
+/* ip_forward of namespace NSNAME: 0, 1, or -1 when unreadable. */
+static int ip_forward(const char *nsname)
+{
+	struct netns_saved saved;
+	if (netns_enter(nsname, &saved))
+		return -1;
+	int v = -1;
+	FILE *f = fopen("/proc/sys/net/ipv4/ip_forward", "r");
+	if (f) {
+		if (fscanf(f, "%d", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	netns_leave(&saved);
+	return v;
+}
+
+static void set_ip_forward_off(const char *nsname)
+{
+	struct netns_saved saved;
+	assert_int_equal(netns_enter(nsname, &saved), 0);
+	FILE *f = fopen("/proc/sys/net/ipv4/ip_forward", "w");
+	assert_non_null(f);
+	fputs("0\n", f);
+	fclose(f);
+	netns_leave(&saved);
+}
+
+/* A context routes between its interfaces: forwarding is on when the
+ * namespace is created, and turned on again when an existing one is
+ * adopted with it off. */
+static void test_forwarding(void **state)
+{
+	struct lab *lab = *state;
+	open_contexts(lab);
+	assert_int_equal(ip_forward(lab->c1), 1);
+	assert_int_equal(ip_forward(lab->c2), 1);
+	ctx_ns_close(lab->ctx[0]);
+	lab->ctx[0] = NULL;
+	set_ip_forward_off(lab->c1);
+	assert_int_equal(ip_forward(lab->c1), 0);
+	assert_int_equal(ctx_ns_open(lab->unit, lab->c1, false, &lab->ctx[0]), 0);
+	assert_int_equal(ip_forward(lab->c1), 1);
+}
+
+/* Stale kernel state after a crash: a link the configuration now gives to
+ * c2 is still in c1 (allocate says -EBUSY); reclaim returns it to the unit
+ * under its own name, and the allocation then succeeds. */
+static void test_reclaim(void **state)
+{
+	struct lab *lab = *state;
+	open_contexts(lab);
+	assert_int_equal(ctx_link_allocate(lab->ctx[0], lab->port[0], "inside", 0), 0);
+	assert_int_equal(ctx_link_allocate(lab->ctx[1], lab->port[0], "in2", 0), -EBUSY);
+	assert_int_equal(ctx_link_reclaim(lab->ctx[1], lab->port[0]), 0);
+	assert_true(has_link(lab->unit_sk, lab->port[0]));
+	assert_false(has_link(ctx_ns_sock(lab->ctx[0]), "inside"));
+	assert_int_equal(ctx_link_allocate(lab->ctx[1], lab->port[0], "in2", 0), 0);
+	assert_true(has_link(ctx_ns_sock(lab->ctx[1]), "in2"));
+	/* Nobody holds a link that is in the unit, or does not exist. */
+	assert_int_equal(ctx_link_reclaim(lab->ctx[0], lab->port[1]), -ENOENT);
+	assert_int_equal(ctx_link_reclaim(lab->ctx[0], "nosuchlink"), -ENOENT);
+}
+
 /* ---- link state ---- */
 
 /* How many fd00::/8 addresses (the test's own IPv6) SK's namespace has. */
@@ -1030,6 +1094,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_vlan_subinterface, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_release_and_remove, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_adopt_after_restart, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_forwarding, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reclaim, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_apply, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_routes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_show, setup, teardown),

@@ -1,0 +1,166 @@
+/*
+ * repl_cfg: configuration replication between the two units of a pair
+ * (../shared/seeds/003: "Device Initialization and Configuration
+ * Synchronization", "Command Replication", `write standby`).
+ *
+ * Three jobs, all over the failover link's CONFIG channel:
+ *
+ *  1. Configuration sync.  The unit whose configuration is the pair's sends
+ *     its running configuration: CFG_SYNC_BEGIN, one or more CFG_SYNC_CHUNK
+ *     per text (the system space first, context "" on the wire, then each
+ *     context), the files named by `config-url` as FILE_CHUNKs, and
+ *     CFG_SYNC_END with the chunk count and the MD5 of all chunk data in
+ *     order.  The receiver applies nothing before END checks out, then
+ *     replaces its running configuration (never its flash: the received
+ *     configuration lives in running memory until `write memory`) and
+ *     writes the files.  A joining unit asks for a sync with
+ *     repl_cfg_request_sync() and reports progress through the ops
+ *     (config_received, then files_received) so its failover FSM walks
+ *     Sync Config -> Sync File System -> Bulk Sync.  `write standby` sends
+ *     the same thing unasked (one context when typed inside a context).
+ *     The unit's own `failover lan unit` is never sent nor overwritten.
+ *
+ *  2. Command replication.  repl_cfg_executed() is the unit's exec hook:
+ *     a command whose row has CLI_F_REPLICATE or CLI_F_FILE and succeeded
+ *     is sent to the mate when this unit is active for it (a context: its
+ *     failover group; the system space and the admin context: group 1).
+ *     Elsewhere it stays local and the console gets ASA's warning
+ *     (REPL_CFG_STANDBY_WARNING).  A sub-mode command travels with the
+ *     line that entered its sub-mode: a pair of CFG_CMD messages whose
+ *     cmd_seq is odd for the mode line ("more follows") and even for the
+ *     command; the mate re-enters the mode, runs the command in its
+ *     replay session (running configuration only) and answers with an
+ *     ACK {channel CONFIG, cum_seq = the even cmd_seq}, which times the
+ *     round trip.  cmd_seq 0 carries requests between the replication
+ *     layers themselves (text REPL_CFG_REQ_SYNC asks for a sync).
+ *     Commands typed on a unit that is receiving a sync, and commands from
+ *     the mate that arrive during one, are queued and run after the sync
+ *     is applied (ASA 709008), never lost.
+ *
+ *  3. Digests.  Each hello carries the MD5 of every configuration body
+ *     (the system space as REPL_CFG_SYSTEM_DIGEST); repl_cfg_mate_hello()
+ *     compares them with ours.  A difference that outlives in-flight
+ *     commands (two hellos and a second) marks the configuration as not
+ *     synchronized, is logged (930201) and shown; `write standby` repairs
+ *     it.  "Sync Done" is shown only while every digest matches.
+ *
+ * The module never touches the link: everything goes out through
+ * struct repl_cfg_ops, so unit tests run two units in one process and
+ * deliver the messages by hand.
+ */
+#ifndef MCTX_REPL_CFG_H
+#define MCTX_REPL_CFG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "failover/fo_wire.h"
+#include "system/cli.h"
+#include "system/sys_buf.h"
+
+struct unit;
+struct repl_cfg;
+
+#define REPL_CFG_STANDBY_WARNING \
+	"**** WARNING **** Configuration Replication is NOT performed from " \
+	"Standby unit to Active unit. Configurations are no longer " \
+	"synchronized."
+/* Text of a cmd_seq 0 CFG_CMD asking the mate for a full sync. */
+#define REPL_CFG_REQ_SYNC "write standby"
+/* Digest name of the system execution space in hellos (the wire wants a
+ * non-empty name; ASA reserves "system" as a context name). */
+#define REPL_CFG_SYSTEM_DIGEST "system"
+/* Largest configuration sync accepted (all texts and files). */
+#define REPL_CFG_SYNC_MAX (64u * 1024 * 1024)
+
+struct repl_cfg_ops {
+	/* Queues m for the mate: 0, -ENOTCONN, -ENOBUFS or -EINVAL. */
+	int (*send)(void *arg, struct fo_wire_msg *m);
+	/* Is there a mate to replicate to (failover on, mate heard)? */
+	bool (*mate_present)(void *arg);
+	/* A requested sync was applied / its files written (FSM events). */
+	void (*config_received)(void *arg);
+	void (*files_received)(void *arg);
+	/* Optional: a line on every console ("Beginning configuration
+	 * replication: Sending to mate."). */
+	void (*notice)(void *arg, const char *text);
+	/* Optional: monotonic milliseconds (tests drive time); NULL = clock. */
+	uint64_t (*now_ms)(void *arg);
+};
+
+/* What `show failover state` says under "Configuration State". */
+enum repl_cfg_sync_state {
+	REPL_SYNC_DONE,        /* digests match (or no mate to compare with) */
+	REPL_SYNC_SENDING,     /* a sync to the mate is being sent */
+	REPL_SYNC_RECEIVING,   /* a sync from the mate is being received */
+	REPL_SYNC_WAITING,     /* we asked for a sync, nothing came yet */
+	REPL_SYNC_MISMATCH,    /* digests differ: not synchronized */
+	REPL_SYNC_STATE_MAX
+};
+
+struct repl_cfg_stats {
+	uint64_t cmd_tx, cmd_tx_err;     /* CFG_CMD sent / send failed */
+	uint64_t cmd_rx, cmd_rx_err;     /* received / refused here */
+	uint64_t cmd_acked;              /* ACKs from the mate */
+	uint64_t cmd_local;              /* ran locally with the warning */
+	uint64_t cmd_queued;             /* held during a sync, run after */
+	uint64_t sync_tx, sync_tx_err;   /* syncs sent / aborted */
+	uint64_t sync_rx, sync_rx_bad;   /* syncs applied / discarded */
+	uint64_t chunk_tx, chunk_rx;     /* CFG_SYNC_* and FILE_CHUNK frames */
+	uint64_t files_tx, files_rx, file_err;
+	uint64_t msg_bad;                /* malformed or unexpected frames */
+	uint64_t mismatches;             /* times the digests diverged */
+};
+
+int repl_cfg_create(struct unit *u, const struct repl_cfg_ops *ops, void *arg,
+		    struct repl_cfg **out);
+void repl_cfg_destroy(struct repl_cfg *rc);
+
+/* The mate came (digest state restarts) or went (a sync being received
+ * is discarded, queued commands run now). */
+void repl_cfg_mate_up(struct repl_cfg *rc);
+void repl_cfg_mate_down(struct repl_cfg *rc);
+
+/* A CONFIG-channel frame from the mate (CFG_CMD, CFG_SYNC_*, FILE_CHUNK)
+ * or an ACK of channel CONFIG.  Returns 0, or -EBADMSG / -EPROTO for a
+ * frame that was dropped (counted, logged, nothing applied). */
+int repl_cfg_recv(struct repl_cfg *rc, const struct fo_wire_msg *m);
+
+/* Joining unit: asks the mate for its whole configuration. */
+int repl_cfg_request_sync(struct repl_cfg *rc);
+/* Sends the running configuration: ctx NULL = system space, every
+ * context and their config-url files; else that context only.  Returns 0
+ * or the first -errno of the send path (the sync is then abandoned). */
+int repl_cfg_send_sync(struct repl_cfg *rc, const char *ctx);
+
+/* The unit's exec hook (unit_set_exec_hook shape; arg = the repl_cfg). */
+void repl_cfg_executed(void *arg, struct cli_session *s,
+		       const struct cli_cmd *cmd, const char *line,
+		       enum cli_status status);
+/* Would a command typed in ctx (NULL = system) be replicated from here? */
+bool repl_cfg_replicates_from_here(struct repl_cfg *rc, const char *ctx);
+
+/* Digests: ours into a hello, the mate's from one. */
+void repl_cfg_hello_digests(struct repl_cfg *rc, struct fo_hello *h);
+void repl_cfg_mate_hello(struct repl_cfg *rc, const struct fo_hello *h);
+/* MD5 of the configuration body as exchanged (ctx NULL = system). */
+int repl_cfg_digest(struct repl_cfg *rc, const char *ctx,
+		    uint8_t md5[FO_MD5_LEN]);
+
+enum repl_cfg_sync_state repl_cfg_sync_state(const struct repl_cfg *rc);
+const char *repl_cfg_sync_state_name(enum repl_cfg_sync_state s);
+/* "Sync Done", or the diverged names: "Config Mismatch: context1 system". */
+void repl_cfg_format_state(const struct repl_cfg *rc, struct buf *out);
+/* Is this configuration (ctx NULL = system) diverged from the mate's? */
+bool repl_cfg_diverged(const struct repl_cfg *rc, const char *ctx);
+
+const struct repl_cfg_stats *repl_cfg_get_stats(const struct repl_cfg *rc);
+void repl_cfg_clear_stats(struct repl_cfg *rc);
+/* Round trip of replicated commands (send to ACK), microseconds, over
+ * the last REPL_CFG_LAT_SAMPLES; false when there is none yet. */
+#define REPL_CFG_LAT_SAMPLES 4096
+bool repl_cfg_latency(const struct repl_cfg *rc, uint64_t *p50_us,
+		      uint64_t *p99_us, uint64_t *samples);
+
+#endif

@@ -1,0 +1,1046 @@
+/*
+ * repl_state: per-context stateful replication.  See repl_state.h for the
+ * model and the envelope; this file goes: contexts, sending (batch ->
+ * STATE messages -> transmit queue), receiving, bulk, events and time.
+ */
+#include "replication/repl_state.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+
+#include "replication/repl_arp.h"
+#include "replication/repl_ct.h"
+#include "replication/repl_mode.h"
+#include "system/sys_log.h"
+#include "system/sys_loop.h"
+
+#define ENV_MAGIC 0xC7
+#define ENV_VERSION 1
+#define ENV_FIXED 6
+#define BATCH_BYTES (24 * 1024)               /* repl_mode batch size */
+#define TICK_US 200000                        /* periodic work */
+#define DRAIN_US 1000                         /* retry of a full link */
+#define GROUPS 2
+
+enum env_kind { ENV_CT = REPL_KIND_CT, ENV_ARP = REPL_KIND_ARP, ENV_GROUP_DONE = 3 };
+
+struct rctx {
+	char name[FO_NAME_MAX + 1];
+	char netns[64];
+	int group;
+	struct repl_state *rs;
+	struct repl_ct *ct;
+	struct repl_arp *arp;
+	struct repl_mode_state *mode;
+	int ct_fd, arp_fd;            /* registered in the loop; -1 none */
+	bool resync_due;              /* events were lost */
+	bool announce_due;            /* just took over: re-send the table */
+	uint64_t next_arp_refresh_ms;
+	struct repl_ctx_stats st;
+};
+
+/* One STATE message waiting for the link: records as {type u16, len u16,
+ * bytes}, the envelope first. */
+struct txq_item {
+	struct txq_item *next;
+	size_t nrec;
+	struct buf recs;
+};
+
+struct repl_state {
+	struct ev_loop *loop;
+	struct repl_state_ops ops;
+	void *arg;
+	struct rctx **ctxs;
+	size_t nctxs;
+	bool active[GROUPS];
+	bool http[GROUPS];
+	bool mate;
+	/* The mate holds our copy of the group (it asked for a bulk, or it
+	 * was the group's active unit): only then do updates flow, so a
+	 * joining unit still syncing its configuration gets no records for
+	 * contexts it does not have yet. */
+	bool ready[GROUPS];
+	unsigned update_s;
+	unsigned bulk_wanted;         /* groups we asked a bulk for */
+	struct txq_item *q_head, *q_tail;
+	size_t q_len, q_bytes;
+	struct fo_wire_msg *scratch;  /* one message, built at send time */
+	struct ev_timer *tick_timer, *drain_timer;
+	struct repl_state_stats st;
+};
+
+static const char *const obj_names[REPL_OBJ_MAX] = {
+	[REPL_OBJ_GENERAL] = "General", [REPL_OBJ_SYS_CMD] = "sys cmd",
+	[REPL_OBJ_UP_TIME] = "up time", [REPL_OBJ_RPC] = "RPC services",
+	[REPL_OBJ_TCP] = "TCP conn", [REPL_OBJ_UDP] = "UDP conn",
+	[REPL_OBJ_ARP] = "ARP tbl", [REPL_OBJ_XLATE_TIMEOUT] = "Xlate_Timeout",
+};
+_Static_assert(sizeof obj_names / sizeof obj_names[0] == REPL_OBJ_MAX,
+	       "a name per object row");
+
+const char *repl_obj_name(enum repl_obj o)
+{
+	return o < REPL_OBJ_MAX ? obj_names[o] : "?";
+}
+
+static bool group_ok(int g) { return g >= 1 && g <= GROUPS; }
+
+static bool ctx_active(const struct rctx *c)
+{
+	return group_ok(c->group) && c->rs->active[c->group - 1];
+}
+
+static uint64_t now_ms(void) { return ev_now_us() / 1000; }
+
+/* ------------------------------------------------------------------ */
+/* record classification                                               */
+
+/* TCP or UDP row for a repl_ct record (scans for its protocol attribute). */
+static enum repl_obj ct_record_obj(const uint8_t *r, size_t len)
+{
+	size_t off = 4;
+	while (off + 2 <= len) {
+		uint8_t type = r[off], size = r[off + 1];
+		if (off + 2 + size > len)
+			break;
+		if (type == 1 && size == 2)
+			return r[off + 3] == IPPROTO_TCP ? REPL_OBJ_TCP : REPL_OBJ_UDP;
+		off += 2 + (size_t)size;
+	}
+	return REPL_OBJ_UDP;
+}
+
+static uint16_t obj_wire_type(enum repl_obj o)
+{
+	return o == REPL_OBJ_TCP ? FO_OBJ_TCP_CONN :
+	       o == REPL_OBJ_ARP ? FO_OBJ_ARP : FO_OBJ_UDP_CONN;
+}
+
+static enum repl_obj wire_obj(uint16_t t)
+{
+	return t == FO_OBJ_TCP_CONN ? REPL_OBJ_TCP :
+	       t == FO_OBJ_ARP ? REPL_OBJ_ARP : REPL_OBJ_UDP;
+}
+
+static void count(struct repl_state *rs, enum repl_obj o, bool tx, bool err,
+		  uint64_t n)
+{
+	struct repl_obj_stats *s = &rs->st.obj[o], *g = &rs->st.obj[REPL_OBJ_GENERAL];
+	if (tx && !err) { s->xmit += n; g->xmit += n; }
+	if (tx && err) { s->xerr += n; g->xerr += n; }
+	if (!tx && !err) { s->rcv += n; g->rcv += n; }
+	if (!tx && err) { s->rerr += n; g->rerr += n; }
+}
+
+/* ------------------------------------------------------------------ */
+/* transmit queue                                                      */
+
+static void rec_add(struct buf *b, uint16_t type, const void *data, size_t len)
+{
+	uint8_t h[4] = { (uint8_t)(type >> 8), (uint8_t)type,
+			 (uint8_t)(len >> 8), (uint8_t)len };
+	buf_add(b, h, sizeof h);
+	buf_add(b, data, len);
+}
+
+/* Counts every record of the item but its envelope, globally and for
+ * its context. */
+static void item_count(struct repl_state *rs, const struct txq_item *it,
+		       bool err, struct rctx *c)
+{
+	const uint8_t *p = (const uint8_t *)it->recs.data;
+	size_t off = 0;
+	for (size_t i = 0; i < it->nrec; i++) {
+		uint16_t type = (uint16_t)(p[off] << 8 | p[off + 1]);
+		size_t len = (size_t)(p[off + 2] << 8 | p[off + 3]);
+		if (i > 0) {
+			enum repl_obj o = wire_obj(type);
+			count(rs, o, true, err, 1);
+			if (c && o == REPL_OBJ_ARP) {
+				if (err) c->st.arp_err++; else c->st.arp_xmit++;
+			} else if (c) {
+				if (err) c->st.conn_err++; else c->st.conn_xmit++;
+			}
+		}
+		off += 4 + len;
+	}
+}
+
+static int item_send(struct repl_state *rs, const struct txq_item *it)
+{
+	struct fo_wire_msg *m = rs->scratch;
+	fo_wire_msg_init(m, FO_WT_STATE);
+	const uint8_t *p = (const uint8_t *)it->recs.data;
+	size_t off = 0;
+	for (size_t i = 0; i < it->nrec; i++) {
+		struct fo_state_rec *r = &m->u.state.recs[i];
+		r->obj_type = (uint16_t)(p[off] << 8 | p[off + 1]);
+		r->data.len = (size_t)(p[off + 2] << 8 | p[off + 3]);
+		r->data.data = p + off + 4;
+		off += 4 + r->data.len;
+	}
+	m->u.state.n_recs = it->nrec;
+	return rs->ops.send(rs->arg, m);
+}
+
+static struct rctx *find_ctx(const struct repl_state *rs, const char *name);
+
+static struct rctx *item_ctx(struct repl_state *rs, const struct txq_item *it)
+{
+	const uint8_t *e = (const uint8_t *)it->recs.data + 4;
+	char name[FO_NAME_MAX + 1];
+	size_t nl = e[5];
+	if (nl > FO_NAME_MAX)
+		return NULL;
+	memcpy(name, e + ENV_FIXED, nl);
+	name[nl] = '\0';
+	return find_ctx(rs, name);
+}
+
+static void item_free(struct txq_item *it)
+{
+	buf_free(&it->recs);
+	free(it);
+}
+
+static void drain_arm(struct repl_state *rs)
+{
+	if (rs->drain_timer && rs->q_len && !ev_timer_pending(rs->drain_timer))
+		ev_timer_start(rs->drain_timer, DRAIN_US);
+}
+
+/* Takes ownership of it: sent now, queued, or dropped (counted). */
+static void txq_push(struct repl_state *rs, struct txq_item *it)
+{
+	rs->st.xmit_q.total++;
+	if (!rs->q_len) {
+		int err = item_send(rs, it);
+		if (!err) {
+			item_count(rs, it, false, item_ctx(rs, it));
+			item_free(it);
+			return;
+		}
+		if (err != -ENOBUFS) {
+			item_count(rs, it, true, item_ctx(rs, it));
+			mlog(MSG_930303, "stateful update not sent to the mate: %s",
+			     strerror(-err));
+			item_free(it);
+			return;
+		}
+	}
+	if (rs->q_bytes + it->recs.len > REPL_XMIT_QUEUE_MAX) {
+		struct rctx *c = item_ctx(rs, it);
+		item_count(rs, it, true, c);
+		if (c)
+			c->resync_due = true;
+		mlog(MSG_930303, "stateful update dropped: transmit queue full "
+		     "(%zu bytes)", rs->q_bytes);
+		item_free(it);
+		return;
+	}
+	if (rs->q_tail)
+		rs->q_tail->next = it;
+	else
+		rs->q_head = it;
+	rs->q_tail = it;
+	rs->q_len++;
+	rs->q_bytes += it->recs.len;
+	rs->st.xmit_q.cur = rs->q_len;
+	if (rs->q_len > rs->st.xmit_q.max)
+		rs->st.xmit_q.max = rs->q_len;
+	drain_arm(rs);
+}
+
+size_t repl_state_drain(struct repl_state *rs)
+{
+	while (rs->q_head) {
+		struct txq_item *it = rs->q_head;
+		int err = item_send(rs, it);
+		if (err == -ENOBUFS)
+			break;
+		rs->q_head = it->next;
+		if (!rs->q_head)
+			rs->q_tail = NULL;
+		rs->q_len--;
+		rs->q_bytes -= it->recs.len;
+		item_count(rs, it, err != 0, item_ctx(rs, it));
+		if (err)
+			mlog(MSG_930303, "queued stateful update not sent: %s",
+			     strerror(-err));
+		item_free(it);
+	}
+	rs->st.xmit_q.cur = rs->q_len;
+	drain_arm(rs);
+	return rs->q_len;
+}
+
+static void on_drain(struct ev_loop *loop, struct ev_timer *t, void *arg)
+{
+	repl_state_drain(arg);
+}
+
+static void queue_clear(struct repl_state *rs, bool count_lost)
+{
+	while (rs->q_head) {
+		struct txq_item *it = rs->q_head;
+		rs->q_head = it->next;
+		if (count_lost)
+			item_count(rs, it, true, item_ctx(rs, it));
+		item_free(it);
+	}
+	rs->q_tail = NULL;
+	rs->q_len = rs->q_bytes = 0;
+	rs->st.xmit_q.cur = 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* building STATE messages                                             */
+
+static struct txq_item *item_new(const char *ctx, int group, uint8_t kind,
+				 uint8_t flags, uint16_t env_type)
+{
+	struct txq_item *it = calloc(1, sizeof *it);
+	if (!it)
+		abort();
+	buf_init(&it->recs);
+	uint8_t env[ENV_FIXED + FO_NAME_MAX];
+	size_t nl = ctx ? strlen(ctx) : 0;
+	if (nl > FO_NAME_MAX)
+		nl = FO_NAME_MAX;
+	env[0] = ENV_MAGIC;
+	env[1] = ENV_VERSION;
+	env[2] = kind;
+	env[3] = flags;
+	env[4] = (uint8_t)group;
+	env[5] = (uint8_t)nl;
+	memcpy(env + ENV_FIXED, ctx ? ctx : "", nl);
+	rec_add(&it->recs, env_type, env, ENV_FIXED + nl);
+	it->nrec = 1;
+	return it;
+}
+
+static void item_set_flags(struct txq_item *it, uint8_t flags)
+{
+	((uint8_t *)it->recs.data)[4 + 3] = flags;
+}
+
+/* repl_mode's send op: one batch -> one or more STATE messages.  The
+ * bulk-begin flag stays on the first piece, the others on the last. */
+static int ctx_send_batch(void *arg, const void *batch, size_t len)
+{
+	struct rctx *c = arg;
+	struct repl_state *rs = c->rs;
+	const uint8_t *b = batch;
+	if (len < REPL_BATCH_HDR_LEN)
+		return -EINVAL;
+	uint8_t flags = b[2];
+	if (!rs->mate || !group_ok(c->group) || !rs->ready[c->group - 1]) {
+		/* Nobody to send to: the join's bulk will carry it. */
+		return 0;
+	}
+	size_t off = REPL_BATCH_HDR_LEN;
+	struct txq_item *it = NULL;
+	bool first = true;
+	while (off + 4 <= len) {
+		size_t rl = (size_t)(b[off + 2] << 8 | b[off + 3]);
+		if (rl < 4 || off + rl > len)
+			break;
+		if (it && it->nrec >= FO_STATE_REC_MAX) {
+			item_set_flags(it, first ? flags & REPL_BATCH_BULK_BEGIN : 0);
+			txq_push(rs, it);
+			it = NULL;
+			first = false;
+		}
+		if (!it)
+			it = item_new(c->name, c->group, ENV_CT, 0, FO_OBJ_TCP_CONN);
+		rec_add(&it->recs, obj_wire_type(ct_record_obj(b + off, rl)),
+			b + off, rl);
+		it->nrec++;
+		off += rl;
+	}
+	if (!it)
+		it = item_new(c->name, c->group, ENV_CT, 0, FO_OBJ_TCP_CONN);
+	item_set_flags(it, first ? flags : flags & ~REPL_BATCH_BULK_BEGIN);
+	txq_push(rs, it);
+	return 0;
+}
+
+/* ---- neighbour table: small, sent whole or per event ---- */
+
+struct arp_tx {
+	struct rctx *c;
+	struct txq_item *it;
+	uint8_t first_flags;
+	int n;
+};
+
+static int arp_enqueue(void *arg, const struct repl_arp_entry *e)
+{
+	struct arp_tx *t = arg;
+	struct buf rec;
+	buf_init(&rec);
+	if (repl_arp_encode(e, &rec) < 0) {
+		buf_free(&rec);
+		return 0;
+	}
+	if (t->it && t->it->nrec >= FO_STATE_REC_MAX) {
+		txq_push(t->c->rs, t->it);
+		t->it = NULL;
+	}
+	if (!t->it) {
+		t->it = item_new(t->c->name, t->c->group, ENV_ARP,
+				 t->first_flags, FO_OBJ_ARP);
+		t->first_flags = 0;
+	}
+	rec_add(&t->it->recs, FO_OBJ_ARP, rec.data, rec.len);
+	t->it->nrec++;
+	t->n++;
+	buf_free(&rec);
+	return 0;
+}
+
+static void arp_finish(struct arp_tx *t, uint8_t last_flags)
+{
+	if (!t->it && !last_flags)
+		return;
+	if (!t->it)
+		t->it = item_new(t->c->name, t->c->group, ENV_ARP, t->first_flags,
+				 FO_OBJ_ARP);
+	item_set_flags(t->it, (uint8_t)(((const uint8_t *)t->it->recs.data)[7] |
+					last_flags));
+	txq_push(t->c->rs, t->it);
+	t->it = NULL;
+}
+
+static bool mate_ready(const struct rctx *c)
+{
+	return c->rs->mate && group_ok(c->group) && c->rs->ready[c->group - 1];
+}
+
+static int arp_send_table(struct rctx *c, uint8_t first, uint8_t last)
+{
+	if (!c->arp || !mate_ready(c))
+		return 0;
+	struct arp_tx t = { .c = c, .first_flags = first };
+	int n = repl_arp_dump(c->arp, arp_enqueue, &t);
+	arp_finish(&t, last);
+	return n;
+}
+
+/* ------------------------------------------------------------------ */
+/* contexts                                                            */
+
+static struct rctx *find_ctx(const struct repl_state *rs, const char *name)
+{
+	for (size_t i = 0; i < rs->nctxs; i++)
+		if (strcmp(rs->ctxs[i]->name, name) == 0)
+			return rs->ctxs[i];
+	return NULL;
+}
+
+static bool http_filter(void *arg, const struct repl_ct_entry *e)
+{
+	struct rctx *c = arg;
+	if (!repl_ct_is_http(e))
+		return true;
+	return group_ok(c->group) && c->rs->http[c->group - 1];
+}
+
+static int mode_start(struct rctx *c)
+{
+	if (c->mode)
+		repl_mode_incremental.kill(c->mode);
+	c->mode = NULL;
+	if (!c->ct)
+		return -ENODEV;
+	struct repl_mode_env env = {
+		.kernel = c->ct, .send = ctx_send_batch, .send_arg = c,
+		.batch_bytes = BATCH_BYTES, .refresh_s = c->rs->update_s,
+	};
+	return repl_mode_incremental.init(&env, &c->mode);
+}
+
+static void on_ct_readable(struct ev_loop *loop, int fd, uint32_t events,
+			   void *arg);
+static void on_arp_readable(struct ev_loop *loop, int fd, uint32_t events,
+			    void *arg);
+
+int repl_state_ctx_add(struct repl_state *rs, const char *name,
+		       const char *netns, int group)
+{
+	if (!name || strlen(name) > FO_NAME_MAX || !netns)
+		return -EINVAL;
+	if (find_ctx(rs, name))
+		return repl_state_ctx_set_group(rs, name, group);
+	struct rctx *c = calloc(1, sizeof *c);
+	struct rctx **g = realloc(rs->ctxs, (rs->nctxs + 1) * sizeof *g);
+	if (!c || !g)
+		abort();
+	rs->ctxs = g;
+	snprintf(c->name, sizeof c->name, "%s", name);
+	snprintf(c->netns, sizeof c->netns, "%s", netns);
+	c->group = group;
+	c->rs = rs;
+	c->ct_fd = c->arp_fd = -1;
+	c->st.group = group;
+	rs->ctxs[rs->nctxs++] = c;
+
+	int err = repl_ct_create(netns, &c->ct);
+	if (!err) {
+		repl_ct_set_filter(c->ct, http_filter, c);
+		repl_ct_set_batch(c->ct, 256);
+		err = repl_ct_subscribe(c->ct, 0);
+	}
+	if (!err)
+		err = repl_arp_create(netns, &c->arp);
+	if (!err)
+		err = repl_arp_subscribe(c->arp);
+	if (!err)
+		err = mode_start(c);
+	if (err) {
+		mlog(MSG_930301, "context %s: cannot open its connection or "
+		     "neighbour table in namespace %s: %s", name, netns,
+		     strerror(-err));
+		return err;
+	}
+	c->st.open = true;
+	if (rs->loop) {
+		c->ct_fd = repl_ct_event_fd(c->ct);
+		c->arp_fd = repl_arp_event_fd(c->arp);
+		if (ev_io_add(rs->loop, c->ct_fd, EPOLLIN, on_ct_readable, c) < 0)
+			c->ct_fd = -1;
+		if (ev_io_add(rs->loop, c->arp_fd, EPOLLIN, on_arp_readable, c) < 0)
+			c->arp_fd = -1;
+	}
+	return 0;
+}
+
+static void ctx_free(struct repl_state *rs, struct rctx *c)
+{
+	if (rs->loop && c->ct_fd >= 0)
+		ev_io_del(rs->loop, c->ct_fd);
+	if (rs->loop && c->arp_fd >= 0)
+		ev_io_del(rs->loop, c->arp_fd);
+	if (c->mode)
+		repl_mode_incremental.kill(c->mode);
+	repl_ct_destroy(c->ct);
+	repl_arp_destroy(c->arp);
+	free(c);
+}
+
+void repl_state_ctx_remove(struct repl_state *rs, const char *name)
+{
+	for (size_t i = 0; i < rs->nctxs; i++) {
+		if (strcmp(rs->ctxs[i]->name, name))
+			continue;
+		ctx_free(rs, rs->ctxs[i]);
+		memmove(&rs->ctxs[i], &rs->ctxs[i + 1],
+			(rs->nctxs - i - 1) * sizeof *rs->ctxs);
+		rs->nctxs--;
+		return;
+	}
+}
+
+bool repl_state_ctx_known(const struct repl_state *rs, const char *name)
+{
+	return find_ctx(rs, name) != NULL;
+}
+
+int repl_state_ctx_set_group(struct repl_state *rs, const char *name, int group)
+{
+	struct rctx *c = find_ctx(rs, name);
+	if (!c)
+		return -ENOENT;
+	c->group = group;
+	c->st.group = group;
+	return 0;
+}
+
+size_t repl_state_ctx_count(const struct repl_state *rs) { return rs->nctxs; }
+
+const char *repl_state_ctx_name(const struct repl_state *rs, size_t i)
+{
+	return i < rs->nctxs ? rs->ctxs[i]->name : NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* create / settings                                                   */
+
+static void on_tick(struct ev_loop *loop, struct ev_timer *t, void *arg)
+{
+	struct repl_state *rs = arg;
+	repl_state_tick(rs, now_ms());
+	ev_timer_start(t, TICK_US);
+}
+
+int repl_state_create(struct ev_loop *loop, const struct repl_state_ops *ops,
+		      void *arg, struct repl_state **out)
+{
+	*out = NULL;
+	if (!ops || !ops->send)
+		return -EINVAL;
+	struct repl_state *rs = calloc(1, sizeof *rs);
+	if (!rs)
+		return -ENOMEM;
+	rs->scratch = calloc(1, sizeof *rs->scratch);
+	if (!rs->scratch) {
+		free(rs);
+		return -ENOMEM;
+	}
+	rs->loop = loop;
+	rs->ops = *ops;
+	rs->arg = arg;
+	rs->update_s = REPL_UPDATE_DEFAULT_S;
+	for (int g = 0; g < GROUPS; g++)
+		rs->active[g] = true;       /* a unit alone is active */
+	if (loop) {
+		rs->tick_timer = ev_timer_create(loop, on_tick, rs);
+		rs->drain_timer = ev_timer_create(loop, on_drain, rs);
+		ev_timer_start(rs->tick_timer, TICK_US);
+	}
+	*out = rs;
+	return 0;
+}
+
+void repl_state_destroy(struct repl_state *rs)
+{
+	if (!rs)
+		return;
+	for (size_t i = 0; i < rs->nctxs; i++)
+		ctx_free(rs, rs->ctxs[i]);
+	free(rs->ctxs);
+	queue_clear(rs, false);
+	if (rs->tick_timer)
+		ev_timer_destroy(rs->tick_timer);
+	if (rs->drain_timer)
+		ev_timer_destroy(rs->drain_timer);
+	free(rs->scratch);
+	free(rs);
+}
+
+void repl_state_set_group_active(struct repl_state *rs, int group, bool active)
+{
+	if (!group_ok(group))
+		return;
+	/* Taking a group over from a live mate: it has the state already,
+	 * but the copies in its kernel were learned there (strict TCP window
+	 * tracking) and are as old as the last update.  The new owner sends
+	 * its whole table at once, so the mate's copies become fresh, liberal
+	 * replicated entries before the group can come back to it. */
+	if (active && !rs->active[group - 1] && rs->mate) {
+		rs->ready[group - 1] = true;
+		for (size_t i = 0; i < rs->nctxs; i++)
+			if (rs->ctxs[i]->group == group)
+				rs->ctxs[i]->announce_due = true;
+	}
+	rs->active[group - 1] = active;
+}
+
+void repl_state_set_http(struct repl_state *rs, int group, bool on)
+{
+	if (group_ok(group))
+		rs->http[group - 1] = on;
+}
+
+int repl_state_set_update_interval(struct repl_state *rs, unsigned seconds)
+{
+	if (seconds < REPL_UPDATE_MIN_S || seconds > REPL_UPDATE_MAX_S)
+		return -EINVAL;
+	if (seconds == rs->update_s)
+		return 0;
+	rs->update_s = seconds;
+	for (size_t i = 0; i < rs->nctxs; i++)
+		if (rs->ctxs[i]->ct)
+			mode_start(rs->ctxs[i]);
+	return 0;
+}
+
+unsigned repl_state_update_interval(const struct repl_state *rs)
+{
+	return rs->update_s;
+}
+
+void repl_state_mate_up(struct repl_state *rs)
+{
+	rs->mate = true;
+	rs->bulk_wanted = 0;
+	memset(rs->ready, 0, sizeof rs->ready);
+}
+
+void repl_state_mate_down(struct repl_state *rs)
+{
+	rs->mate = false;
+	rs->bulk_wanted = 0;
+	memset(rs->ready, 0, sizeof rs->ready);
+	/* Whatever waited is lost with the mate: the next join's bulk
+	 * carries it, and the loss is counted. */
+	queue_clear(rs, true);
+}
+
+/* ------------------------------------------------------------------ */
+/* bulk                                                                */
+
+static void ctx_bulk(struct rctx *c)
+{
+	if (!c->mode || !mate_ready(c))
+		return;
+	c->resync_due = false;
+	repl_mode_incremental.xmit(c->mode);
+	if (repl_mode_incremental.resync(c->mode) == 0) {
+		c->st.bulk_sent++;
+		c->rs->st.bulk_sent++;
+	}
+	arp_send_table(c, REPL_BATCH_BULK_BEGIN, REPL_BATCH_BULK_END);
+}
+
+int repl_state_send_bulk(struct repl_state *rs, unsigned group_mask)
+{
+	if (!rs->mate)
+		return -ENOTCONN;
+	for (int g = 1; g <= GROUPS; g++)
+		if (group_mask & (1u << (g - 1)))
+			rs->ready[g - 1] = true;
+	for (size_t i = 0; i < rs->nctxs; i++) {
+		struct rctx *c = rs->ctxs[i];
+		if (group_ok(c->group) && (group_mask & (1u << (c->group - 1))) &&
+		    ctx_active(c))
+			ctx_bulk(c);
+	}
+	for (int g = 1; g <= GROUPS; g++) {
+		if (!(group_mask & (1u << (g - 1))))
+			continue;
+		txq_push(rs, item_new(NULL, g, ENV_GROUP_DONE, 0, FO_OBJ_TCP_CONN));
+	}
+	return 0;
+}
+
+int repl_state_request_bulk(struct repl_state *rs, unsigned group_mask)
+{
+	group_mask &= (1u << GROUPS) - 1;
+	if (!group_mask)
+		return -EINVAL;
+	struct fo_wire_msg *m = rs->scratch;
+	fo_wire_msg_init(m, FO_WT_BULK_REQ);
+	m->u.bulk_req.group_mask = (uint8_t)group_mask;
+	int err = rs->ops.send(rs->arg, m);
+	if (err)
+		return err;
+	rs->bulk_wanted |= group_mask;
+	rs->st.bulk_requested++;
+	mlog(MSG_930304, "bulk synchronisation of failover group mask %#x "
+	     "requested from the mate", group_mask);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* receiving                                                           */
+
+static int recv_bad(struct repl_state *rs, const struct fo_state_batch *b,
+		    const char *why)
+{
+	rs->st.msg_bad++;
+	for (size_t i = 1; i < b->n_recs; i++)
+		count(rs, wire_obj(b->recs[i].obj_type), false, true, 1);
+	mlog(MSG_930302, "stateful update from the mate dropped: %s", why);
+	return -EBADMSG;
+}
+
+static void recv_ct(struct repl_state *rs, struct rctx *c, uint8_t flags,
+		    const struct fo_state_batch *b)
+{
+	struct buf batch;
+	size_t n = b->n_recs - 1;
+	uint8_t hdr[REPL_BATCH_HDR_LEN] = { REPL_BATCH_VERSION, REPL_KIND_CT,
+		(uint8_t)(flags & (REPL_BATCH_BULK_BEGIN | REPL_BATCH_BULK_END |
+				   REPL_BATCH_REFRESH)), 0,
+		(uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8),
+		(uint8_t)n };
+	uint64_t tcp = 0, udp = 0;
+	buf_init(&batch);
+	buf_add(&batch, hdr, sizeof hdr);
+	for (size_t i = 1; i < b->n_recs; i++) {
+		buf_add(&batch, b->recs[i].data.data, b->recs[i].data.len);
+		if (wire_obj(b->recs[i].obj_type) == REPL_OBJ_TCP)
+			tcp++;
+		else
+			udp++;
+	}
+	if ((flags & REPL_BATCH_BULK_BEGIN) && !ctx_active(c)) {
+		/* A bulk replaces our copy: nothing stale survives it. */
+		repl_ct_flush_table(c->ct);
+	}
+	const struct repl_ct_stats *ks = repl_ct_get_stats(c->ct);
+	uint64_t kerr0 = ks->inject_ebusy + ks->inject_enobufs + ks->inject_other;
+	const struct repl_mode_stats *ms = repl_mode_incremental.stats(c->mode);
+	uint64_t rx0 = ms->rx_records;
+	int err = repl_mode_incremental.recv(c->mode, batch.data, batch.len);
+	uint64_t got = ms->rx_records - rx0;
+	uint64_t kerr = ks->inject_ebusy + ks->inject_enobufs +
+			ks->inject_other - kerr0;
+	buf_free(&batch);
+	uint64_t bad = (err ? n - got : 0) + kerr;
+	if (bad > n)
+		bad = n;
+	/* Rows by protocol; which record failed is not known, so errors
+	 * are charged to TCP first, then UDP. */
+	uint64_t bad_tcp = bad < tcp ? bad : tcp, bad_udp = bad - bad_tcp;
+	count(rs, REPL_OBJ_TCP, false, false, tcp - bad_tcp);
+	count(rs, REPL_OBJ_UDP, false, false, udp - bad_udp);
+	count(rs, REPL_OBJ_TCP, false, true, bad_tcp);
+	count(rs, REPL_OBJ_UDP, false, true, bad_udp);
+	c->st.conn_rcv += n - bad;
+	c->st.conn_err += bad;
+	if (bad)
+		mlog(MSG_930302, "context %s: %llu connection record(s) from "
+		     "the mate not installed", c->name, (unsigned long long)bad);
+	if (flags & REPL_BATCH_BULK_END) {
+		c->st.bulk_received++;
+		rs->st.bulk_received++;
+	}
+}
+
+static void recv_arp(struct repl_state *rs, struct rctx *c,
+		     const struct fo_state_batch *b)
+{
+	for (size_t i = 1; i < b->n_recs; i++) {
+		struct repl_arp_entry e;
+		int n = repl_arp_decode(b->recs[i].data.data, b->recs[i].data.len, &e);
+		bool ok = n > 0 && (size_t)n == b->recs[i].data.len &&
+			  repl_arp_install(c->arp, &e) == 0;
+		count(rs, REPL_OBJ_ARP, false, !ok, 1);
+		if (ok)
+			c->st.arp_rcv++;
+		else
+			c->st.arp_err++;
+	}
+}
+
+static int recv_state(struct repl_state *rs, const struct fo_state_batch *b)
+{
+	if (b->n_recs < 1 || b->recs[0].data.len < ENV_FIXED)
+		return recv_bad(rs, b, "no envelope");
+	const uint8_t *e = b->recs[0].data.data;
+	size_t nl = e[5];
+	if (e[0] != ENV_MAGIC || e[1] != ENV_VERSION ||
+	    b->recs[0].data.len != ENV_FIXED + nl || nl > FO_NAME_MAX)
+		return recv_bad(rs, b, "bad envelope");
+	uint8_t kind = e[2], flags = e[3], group = e[4];
+	char name[FO_NAME_MAX + 1];
+	memcpy(name, e + ENV_FIXED, nl);
+	name[nl] = '\0';
+
+	if (kind == ENV_GROUP_DONE) {
+		if (!group_ok(group) || b->n_recs != 1)
+			return recv_bad(rs, b, "bad group marker");
+		if (rs->bulk_wanted & (1u << (group - 1))) {
+			rs->bulk_wanted &= ~(1u << (group - 1));
+			mlog(MSG_930305, "bulk synchronisation of failover group "
+			     "%u from the mate complete", group);
+			if (rs->ops.bulk_done)
+				rs->ops.bulk_done(rs->arg, group);
+		}
+		return 0;
+	}
+	for (size_t i = 1; i < b->n_recs; i++) {
+		uint16_t t = b->recs[i].obj_type;
+		bool want_arp = kind == ENV_ARP;
+		if (want_arp != (t == FO_OBJ_ARP) ||
+		    (!want_arp && t != FO_OBJ_TCP_CONN && t != FO_OBJ_UDP_CONN))
+			return recv_bad(rs, b, "record of the wrong kind");
+	}
+	struct rctx *c = find_ctx(rs, name);
+	if (!c || !c->st.open) {
+		char why[96];
+		snprintf(why, sizeof why, "context %s %s", name,
+			 c ? "has no open tables" : "unknown here");
+		return recv_bad(rs, b, why);
+	}
+	if (kind == ENV_CT)
+		recv_ct(rs, c, flags, b);
+	else if (kind == ENV_ARP)
+		recv_arp(rs, c, b);
+	else
+		return recv_bad(rs, b, "unknown kind");
+	return 0;
+}
+
+int repl_state_recv(struct repl_state *rs, const struct fo_wire_msg *m)
+{
+	rs->st.recv_q.total++;
+	rs->st.recv_q.cur = 1;
+	if (rs->st.recv_q.max < 1)
+		rs->st.recv_q.max = 1;
+	int rc;
+	switch ((enum fo_wire_type)m->hdr.type) {
+	case FO_WT_STATE:
+		rc = recv_state(rs, &m->u.state);
+		break;
+	case FO_WT_BULK_REQ:
+		mlog(MSG_930304, "the mate asks for a bulk synchronisation "
+		     "(group mask %#x)", m->u.bulk_req.group_mask);
+		rc = repl_state_send_bulk(rs, m->u.bulk_req.group_mask);
+		break;
+	default:
+		rs->st.msg_bad++;
+		rc = -EBADMSG;
+		break;
+	}
+	rs->st.recv_q.cur = 0;
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* events and time                                                     */
+
+static int on_ct_event(void *arg, const struct repl_ct_entry *e)
+{
+	struct rctx *c = arg;
+	if (!ctx_active(c) || !mate_ready(c))
+		return 0;
+	/* An encode failure is counted by the policy (tx_encode_err). */
+	repl_mode_incremental.local(c->mode, e);
+	return 0;
+}
+
+static int ctx_read_ct(struct rctx *c)
+{
+	int total = 0;
+	for (;;) {
+		int n = repl_ct_read_events(c->ct, on_ct_event, c);
+		if (n == REPL_CT_LOST) {
+			c->st.events_lost++;
+			c->rs->st.events_lost++;
+			count(c->rs, REPL_OBJ_TCP, true, true, 1);
+			c->resync_due = true;
+			continue;
+		}
+		if (n <= 0)
+			break;
+		total += n;
+	}
+	if (c->mode && mate_ready(c) && ctx_active(c))
+		repl_mode_incremental.xmit(c->mode);
+	return total;
+}
+
+static int on_arp_event(void *arg, const struct repl_arp_entry *e)
+{
+	struct arp_tx *t = arg;
+	if (!ctx_active(t->c) || !mate_ready(t->c))
+		return 0;
+	return arp_enqueue(t, e);
+}
+
+static int ctx_read_arp(struct rctx *c)
+{
+	struct arp_tx t = { .c = c };
+	int total = 0;
+	for (;;) {
+		int n = repl_arp_read_events(c->arp, on_arp_event, &t);
+		if (n == REPL_ARP_LOST) {
+			c->st.events_lost++;
+			c->rs->st.events_lost++;
+			count(c->rs, REPL_OBJ_ARP, true, true, 1);
+			c->resync_due = true;
+			continue;
+		}
+		if (n <= 0)
+			break;
+		total += n;
+	}
+	arp_finish(&t, 0);
+	return total;
+}
+
+static void on_ct_readable(struct ev_loop *loop, int fd, uint32_t events,
+			   void *arg)
+{
+	ctx_read_ct(arg);
+}
+
+static void on_arp_readable(struct ev_loop *loop, int fd, uint32_t events,
+			    void *arg)
+{
+	ctx_read_arp(arg);
+}
+
+int repl_state_poll(struct repl_state *rs)
+{
+	int total = 0;
+	for (size_t i = 0; i < rs->nctxs; i++) {
+		struct rctx *c = rs->ctxs[i];
+		if (!c->st.open)
+			continue;
+		total += ctx_read_ct(c);
+		total += ctx_read_arp(c);
+	}
+	return total;
+}
+
+int repl_state_tick(struct repl_state *rs, uint64_t now)
+{
+	for (size_t i = 0; i < rs->nctxs; i++) {
+		struct rctx *c = rs->ctxs[i];
+		if (!c->st.open || !ctx_active(c) || !mate_ready(c))
+			continue;
+		if (c->resync_due) {
+			rs->st.resyncs++;
+			mlog(MSG_930304, "context %s: events were lost, sending "
+			     "the whole table again", c->name);
+			ctx_bulk(c);
+			c->announce_due = false;
+			continue;
+		}
+		if (c->announce_due) {
+			c->announce_due = false;
+			ctx_bulk(c);
+			continue;
+		}
+		const struct repl_mode_stats *ms = repl_mode_incremental.stats(c->mode);
+		uint64_t before = ms->refreshes;
+		repl_mode_incremental.tick(c->mode, now);
+		if (ms->refreshes != before) {
+			c->st.refreshes++;
+			arp_send_table(c, REPL_BATCH_REFRESH, 0);
+		}
+	}
+	repl_state_drain(rs);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* statistics                                                          */
+
+const struct repl_state_stats *repl_state_get_stats(const struct repl_state *rs)
+{
+	return &rs->st;
+}
+
+int repl_state_get_ctx_stats(const struct repl_state *rs, const char *name,
+			     struct repl_ctx_stats *out)
+{
+	const struct rctx *c = find_ctx(rs, name);
+	if (!c)
+		return -ENOENT;
+	*out = c->st;
+	return 0;
+}
+
+void repl_state_clear_stats(struct repl_state *rs)
+{
+	uint64_t cur = rs->st.xmit_q.cur;
+	memset(&rs->st, 0, sizeof rs->st);
+	rs->st.xmit_q.cur = cur;
+	for (size_t i = 0; i < rs->nctxs; i++) {
+		struct rctx *c = rs->ctxs[i];
+		bool open = c->st.open;
+		memset(&c->st, 0, sizeof c->st);
+		c->st.open = open;
+		c->st.group = c->group;
+	}
+}
