@@ -36,6 +36,8 @@
 
 #include "system/sys_netns.h"
 
+#define DRAIN_NS 50000000ull
+
 static uint64_t mono_ns(void)
 {
 	struct timespec ts;
@@ -123,13 +125,14 @@ int main(int argc, char **argv)
 	end = start + (uint64_t)duration_ms * 1000000ull;
 	next = start;
 	for (;;) {
-		uint64_t now = mono_ns();
+		uint64_t now = mono_ns(), until;
 		struct pollfd p = { .fd = rx, .events = POLLIN };
-		int wait_ms;
+		bool sending = now < end && seq < max_seq;
 
-		if (now >= end)
+		/* 50 ms after the end for datagrams still in flight. */
+		if (now >= end + DRAIN_NS)
 			break;
-		if (now >= next && seq < max_seq) {
+		if (sending && now >= next) {
 			uint32_t be = htonl(++seq);
 
 			sent_at[seq] = now;
@@ -142,8 +145,9 @@ int main(int argc, char **argv)
 			next += (uint64_t)interval_us * 1000ull;
 			continue;
 		}
-		wait_ms = (int)((next - now) / 1000000ull);
-		if (poll(&p, 1, wait_ms) <= 0)
+		until = sending ? next : end + DRAIN_NS;
+		if (poll(&p, 1, until > now ? (int)((until - now) / 1000000ull)
+					    : 0) <= 0)
 			continue;
 		for (;;) {
 			uint32_t be;
@@ -177,7 +181,7 @@ int main(int argc, char **argv)
 	}
 	if (!last_rx)
 		max_gap = end - start;
-	else if (end - last_rx > max_gap)
+	else if (last_rx < end && end - last_rx > max_gap)
 		max_gap = end - last_rx;
 	/* Outages by send time: arrived ... lost ... arrived. */
 	for (uint32_t i = 1; i <= seq; i++) {
@@ -191,7 +195,8 @@ int main(int argc, char **argv)
 	}
 	if (!prev_ok)
 		outage = end - start;
-	else if (seq && !arrived[seq] && end - prev_ok_at > outage)
+	else if (seq && !arrived[seq] && prev_ok_at < end &&
+		 end - prev_ok_at > outage)
 		outage = end - prev_ok_at;
 	printf("gap_ms %.1f arrival_gap_ms %.1f lost %llu sent %llu "
 	       "received %llu reordered %llu\n",
