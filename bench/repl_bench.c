@@ -1,20 +1,31 @@
 /*
- * repl_bench: stateful replication figures through the real replication
- * path, in one process: context "c1" on unit A (namespace b<pid>xa) and on
- * unit B (b<pid>xb), each with a repl_state; every STATE/BULK_REQ frame is
- * encoded with the failover wire codec, queued, decoded and delivered (no
- * link, no encryption: the transport's cost is not in these figures).
+ * repl_bench: the kernel-side helper of bench/replication, which runs on
+ * the two-unit lab of tests/lab/topo.sh.  It puts synthetic connections
+ * into a context's namespace (as if traffic had made them) and watches a
+ * namespace's table; the daemons do the replicating.
  *
- *   repl_bulk_100k_s / repl_bulk_1m_s  B asks (BULK_REQ) -> A dumps, sends ->
- *                                      B flushes and installs: seconds until
- *                                      B's kernel holds every entry
- *   repl_incr_rate                     entries/s replicated while a writer
- *                                      installs them in A (events -> B)
- *   repl_incr_lost                     entries missing on B afterwards (0 =
- *                                      no loss), events lost on A
+ *   repl_bench fill NETNS FIRST N        installs entries FIRST..FIRST+N-1
+ *                                        (established TCP, every 4th
+ *                                        source-NATed); prints seconds
+ *   repl_bench gen NETNS FIRST N RATE    a connection generator: opens N
+ *                                        entries at RATE/s (0 = as fast as
+ *                                        the kernel takes them) and closes
+ *                                        every second one right after;
+ *                                        prints "events seconds"
+ *   repl_bench wait NETNS COUNT SECS [eq] waits until the namespace holds
+ *                                        COUNT entries or more (eq:
+ *                                        exactly); prints the seconds
+ *                                        waited, or "timeout N" (exit 1)
+ *   repl_bench count NETNS               prints the entry count
+ *
+ * Counts are the namespace's nf_conntrack_count (what `conntrack -C`
+ * prints).  Exit 0, or 1 with a reason on stderr.
  */
 #include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,14 +35,7 @@
 #include <libnetfilter_conntrack/libnetfilter_conntrack.h>
 #include <libnetfilter_conntrack/libnetfilter_conntrack_tcp.h>
 
-#include "failover/fo_wire.h"
 #include "replication/repl_ct.h"
-#include "replication/repl_state.h"
-#include "system/sys_log.h"
-#include "system/sys_netns.h"
-
-struct frame { struct buf b; struct frame *next; };
-struct side { struct repl_state *rs; struct frame *h, *t; int done; };
 
 static double now(void)
 {
@@ -40,151 +44,162 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static int side_send(void *arg, struct fo_wire_msg *m)
+/* Entry I of a synthetic table: established TCP, every 4th masqueraded. */
+static void make_entry(unsigned i, struct repl_ct_entry *e)
 {
-	struct side *s = arg;
-	struct frame *f = calloc(1, sizeof *f);
-	buf_init(&f->b);
-	if (fo_wire_encode(&f->b, m) < 0)
-		abort();
-	if (s->t) s->t->next = f; else s->h = f;
-	s->t = f;
+	memset(e, 0, sizeof *e);
+	e->op = REPL_CT_NEW;
+	e->family = AF_INET;
+	e->proto = IPPROTO_TCP;
+	e->status = IPS_SEEN_REPLY | IPS_ASSURED | IPS_CONFIRMED;
+	e->timeout = 3600;
+	e->tcp_state = TCP_CONNTRACK_ESTABLISHED;
+	uint32_t src = htonl(0x0a000000u | (i >> 10));        /* 10.x.y.z */
+	uint32_t dst = htonl(0xc6336400u | (i & 0xff));       /* 198.51.100.n */
+	memcpy(e->orig.src, &src, 4);
+	memcpy(e->orig.dst, &dst, 4);
+	e->orig.sport = (uint16_t)(10000 + (i & 0x3ff));
+	e->orig.dport = 443;
+	memcpy(e->reply.src, &dst, 4);
+	memcpy(e->reply.dst, &src, 4);
+	e->reply.sport = 443;
+	e->reply.dport = e->orig.sport;
+	if (i % 4 == 0) {
+		unsigned k = i / 4;
+		uint32_t pub = htonl(0xcb007100u | (k / 60000)); /* 203.0.113.n */
+		e->status |= IPS_SRC_NAT;
+		e->snat.set = true;
+		memcpy(e->snat.addr, &pub, 4);
+		e->snat.port = (uint16_t)(1024 + k % 60000);
+		e->reply.dport = e->snat.port;
+		memcpy(e->reply.dst, &pub, 4);
+	}
+}
+
+static struct repl_ct *open_ct(const char *ns)
+{
+	struct repl_ct *ct;
+	int err = repl_ct_create(ns, &ct);
+	if (err) {
+		fprintf(stderr, "repl_bench: namespace %s: %s\n", ns, strerror(-err));
+		exit(1);
+	}
+	repl_ct_set_batch(ct, REPL_CT_BATCH_MAX);
+	return ct;
+}
+
+static int cmd_fill(const char *ns, unsigned first, unsigned n)
+{
+	struct repl_ct *ct = open_ct(ns);
+	double t0 = now();
+	for (unsigned i = first; i < first + n; i++) {
+		struct repl_ct_entry e;
+		make_entry(i, &e);
+		repl_ct_inject(ct, &e);
+	}
+	repl_ct_inject_flush(ct);
+	const struct repl_ct_stats *st = repl_ct_get_stats(ct);
+	printf("%.3f\n", now() - t0);
+	if (st->inject_ok < n)
+		fprintf(stderr, "repl_bench: %llu of %u installed\n",
+			(unsigned long long)st->inject_ok, n);
+	repl_ct_destroy(ct);
 	return 0;
 }
 
-static void side_done(void *arg, int g) { ((struct side *)arg)->done++; }
-static const struct repl_state_ops ops = { side_send, side_done };
-
-static struct fo_wire_msg msg;
-
-static size_t pump_one(struct side *from, struct side *to)
+static int cmd_gen(const char *ns, unsigned first, unsigned n, unsigned rate)
 {
-	size_t n = 0;
-	while (from->h) {
-		struct frame *f = from->h;
-		from->h = f->next;
-		if (!from->h) from->t = NULL;
-		if (fo_wire_decode((const uint8_t *)f->b.data, f->b.len, &msg) != FO_WIRE_OK)
-			abort();
-		repl_state_recv(to->rs, &msg);
-		buf_free(&f->b);
-		free(f);
-		n++;
+	struct repl_ct *ct = open_ct(ns);
+	repl_ct_set_batch(ct, 64);
+	const unsigned chunk = 64;
+	double t0 = now();
+	unsigned events = 0;
+	for (unsigned done = 0; done < n; done += chunk) {
+		unsigned k = n - done < chunk ? n - done : chunk;
+		struct repl_ct_entry e;
+		for (unsigned i = 0; i < k; i++) {
+			make_entry(first + done + i, &e);
+			repl_ct_inject(ct, &e);
+		}
+		repl_ct_inject_flush(ct);
+		for (unsigned i = 0; i < k; i += 2) {
+			make_entry(first + done + i, &e);
+			e.op = REPL_CT_DESTROY;
+			repl_ct_inject(ct, &e);
+		}
+		repl_ct_inject_flush(ct);
+		events += k + (k + 1) / 2;
+		if (rate) {
+			double due = t0 + (double)(done + k) / rate;
+			double wait = due - now();
+			if (wait > 0)
+				usleep((useconds_t)(wait * 1e6));
+		}
 	}
-	return n;
+	printf("%u %.3f\n", events, now() - t0);
+	repl_ct_destroy(ct);
+	return 0;
 }
 
-static void pump(struct side *a, struct side *b)
+static long ct_count(int fd)
 {
-	while (pump_one(a, b) + pump_one(b, a))
-		;
+	char b[32];
+	ssize_t r = pread(fd, b, sizeof b - 1, 0);
+	if (r <= 0)
+		return -1;
+	b[r] = '\0';
+	return atol(b);
 }
 
-static struct repl_ct_entry mk(unsigned i)
+static int count_fd(const char *ns)
 {
-	struct repl_ct_entry e = { .op = REPL_CT_NEW, .family = AF_INET,
-		.proto = IPPROTO_TCP, .timeout = 3600,
-		.status = IPS_SEEN_REPLY | IPS_ASSURED,
-		.tcp_state = TCP_CONNTRACK_ESTABLISHED };
-	uint32_t s = htonl(0x0a000000u | (i >> 8)), d = htonl(0xac100103u);
-	/* NAT: every reply tuple must be unique too. */
-	uint32_t pub = htonl(0xac100000u | (i / 60000 + 1));
-	uint16_t port = (uint16_t)(1024 + i % 60000);
-	memcpy(e.orig.src, &s, 4);
-	memcpy(e.orig.dst, &d, 4);
-	e.orig.sport = (uint16_t)(1024 + (i & 0xff));
-	e.orig.dport = 443;
-	memcpy(e.reply.src, &d, 4);
-	memcpy(e.reply.dst, &pub, 4);
-	e.reply.sport = 443;
-	e.reply.dport = port;
-	e.snat.set = true;
-	memcpy(e.snat.addr, &pub, 4);
-	e.snat.port = port;
-	return e;
+	char path[256];
+	snprintf(path, sizeof path, "/var/run/netns/%s", ns);
+	int nsfd = open(path, O_RDONLY | O_CLOEXEC);
+	if (nsfd < 0 || setns(nsfd, CLONE_NEWNET) < 0) {
+		fprintf(stderr, "repl_bench: namespace %s: %s\n", ns, strerror(errno));
+		exit(1);
+	}
+	close(nsfd);
+	int fd = open("/proc/sys/net/netfilter/nf_conntrack_count", O_RDONLY);
+	if (fd < 0) {
+		fprintf(stderr, "repl_bench: nf_conntrack_count: %s\n", strerror(errno));
+		exit(1);
+	}
+	return fd;
 }
 
-static int counter(void *arg, const struct repl_ct_entry *e) { (*(long *)arg)++; return 0; }
-
-static long table_size(struct repl_ct *ct)
+static int cmd_wait(const char *ns, long want, double secs, int exact)
 {
-	long n = 0;
-	repl_ct_dump(ct, counter, &n);
-	return n;
+	double t0 = now();
+	int fd = count_fd(ns);
+	long c = 0;
+	while (now() - t0 < secs) {
+		c = ct_count(fd);
+		if (exact ? c == want : c >= want) {
+			printf("%.3f\n", now() - t0);
+			return 0;
+		}
+		usleep(2000);
+	}
+	printf("timeout %ld\n", c);
+	return 1;
 }
 
 int main(int argc, char **argv)
 {
-	char na[32], nb[32];
-	struct repl_ct *wa, *rb;
-	struct side a = { 0 }, b = { 0 };
-	log_init("repl_bench", true, LOG_SEV_ERR);
-	snprintf(na, sizeof na, "b%dxa", (int)getpid());
-	snprintf(nb, sizeof nb, "b%dxb", (int)getpid());
-	if (netns_create(na) || netns_create(nb) || repl_ct_create(na, &wa) ||
-	    repl_ct_create(nb, &rb)) {
-		fprintf(stderr, "repl_bench: cannot create namespaces\n");
-		return 1;
+	if (argc >= 5 && !strcmp(argv[1], "fill"))
+		return cmd_fill(argv[2], (unsigned)atol(argv[3]), (unsigned)atol(argv[4]));
+	if (argc >= 6 && !strcmp(argv[1], "gen"))
+		return cmd_gen(argv[2], (unsigned)atol(argv[3]), (unsigned)atol(argv[4]),
+			       (unsigned)atol(argv[5]));
+	if (argc >= 5 && !strcmp(argv[1], "wait"))
+		return cmd_wait(argv[2], atol(argv[3]), atof(argv[4]),
+				argc > 5 && !strcmp(argv[5], "eq"));
+	if (argc >= 3 && !strcmp(argv[1], "count")) {
+		printf("%ld\n", ct_count(count_fd(argv[2])));
+		return 0;
 	}
-	repl_ct_set_batch(wa, 256);
-	repl_state_create(NULL, &ops, &a, &a.rs);
-	repl_state_create(NULL, &ops, &b, &b.rs);
-	repl_state_ctx_add(a.rs, "c1", na, 1);
-	repl_state_ctx_add(b.rs, "c1", nb, 1);
-	repl_state_set_update_interval(a.rs, 3600);
-	repl_state_set_group_active(b.rs, 1, false);
-	repl_state_mate_up(a.rs);
-	repl_state_mate_up(b.rs);
-
-	static const long sizes[] = { 100000, 1000000 };
-	static const char *const names[] = { "repl_bulk_100k_s", "repl_bulk_1m_s" };
-	long have = 0;
-	for (int k = 0; k < 2; k++) {
-		for (long i = have; i < sizes[k]; i++) {
-			struct repl_ct_entry e = mk((unsigned)i);
-			repl_ct_inject(wa, &e);
-		}
-		repl_ct_inject_flush(wa);
-		have = sizes[k];
-		repl_state_poll(a.rs);       /* drop the writer's events */
-		double t0 = now();
-		repl_state_request_bulk(b.rs, 1);
-		pump(&a, &b);
-		double t = now() - t0;
-		long got = table_size(rb);
-		printf("%s %.3f s (standby holds %ld of %ld)\n", names[k], t, got,
-		       sizes[k]);
-	}
-	/* Incremental: a writer installs N more; A follows its events. */
-	repl_ct_flush_table(wa);
-	repl_state_poll(a.rs);
-	pump(&a, &b);
-	repl_ct_flush_table(rb);
-	const long n = argc > 1 ? atol(argv[1]) : 200000;
-	double t0 = now();
-	for (long i = 0; i < n; i++) {
-		struct repl_ct_entry e = mk((unsigned)(i + 2000000));
-		repl_ct_inject(wa, &e);
-		if (i % 2048 == 2047) {
-			repl_ct_inject_flush(wa);
-			repl_state_poll(a.rs);
-			pump(&a, &b);
-		}
-	}
-	repl_ct_inject_flush(wa);
-	repl_state_poll(a.rs);
-	pump(&a, &b);
-	double t = now() - t0;
-	long got = table_size(rb);
-	const struct repl_state_stats *sa = repl_state_get_stats(a.rs);
-	printf("repl_incr_rate %.0f entries/s (%ld entries in %.3f s)\n", n / t, n, t);
-	printf("repl_incr_lost %ld missing on the standby, %llu event overruns\n",
-	       n - got, (unsigned long long)sa->events_lost);
-	repl_state_destroy(a.rs);
-	repl_state_destroy(b.rs);
-	repl_ct_destroy(wa);
-	repl_ct_destroy(rb);
-	netns_delete(na);
-	netns_delete(nb);
-	return 0;
+	fprintf(stderr, "usage: repl_bench fill|gen|wait|count NETNS ...\n");
+	return 1;
 }

@@ -331,8 +331,8 @@ static void ifmon_changed(void *ctx, enum fo_if_state from,
 	enum fo_if_test decisive = fo_ifsm_last_decisive_test(m->sm);
 
 	switch (to) {
-	case FO_IF_NORMAL:
-		if (from == FO_IF_TESTING || from == FO_IF_FAILED)
+	case FO_IFS_NORMAL:
+		if (from == FO_IFS_TESTING || from == FO_IFS_FAILED)
 			mlog(MSG_105009, "Testing on interface %s (%s) "
 			     "Passed (%s); mate's interface considered failed",
 			     m->nameif, m->context, fo_if_test_name(decisive));
@@ -340,21 +340,21 @@ static void ifmon_changed(void *ctx, enum fo_if_state from,
 			mlog(MSG_105004, "Monitoring on interface %s (%s) "
 			     "normal", m->nameif, m->context);
 		break;
-	case FO_IF_WAITING:
+	case FO_IFS_WAITING:
 		mlog(MSG_105003, "Monitoring on interface %s (%s) waiting",
 		     m->nameif, m->context);
 		break;
-	case FO_IF_TESTING:
+	case FO_IFS_TESTING:
 		break;
-	case FO_IF_FAILED:
+	case FO_IFS_FAILED:
 		mlog(MSG_105009, "Testing on interface %s (%s) Failed",
 		     m->nameif, m->context);
 		break;
-	case FO_IF_NO_LINK:
+	case FO_IFS_NO_LINK:
 		mlog(MSG_920200, "Interface %s (%s): No Link", m->nameif,
 		     m->context);
 		break;
-	case FO_IF_MAX:
+	case FO_IFS_MAX:
 		break;
 	}
 	if (m->cb && !m->destroying)
@@ -453,7 +453,7 @@ static void drop(struct fo_ifmon *m, enum fo_ifmon_counter c, uint32_t from)
 	     m->nameif, ip_text(from, a, sizeof(a)), fo_ifmon_counter_name(c));
 }
 
-/* Checks one datagram; returns the mate's state or FO_IF_MAX if dropped. */
+/* Checks one datagram; returns the mate's state or FO_IFS_MAX if dropped. */
 static enum fo_if_state hello_check(struct fo_ifmon *m, const uint8_t *pkt,
 				    ssize_t len, uint32_t from,
 				    uint8_t *flags)
@@ -462,23 +462,23 @@ static enum fo_if_state hello_check(struct fo_ifmon *m, const uint8_t *pkt,
 
 	if (len < HELLO_LEN) {
 		drop(m, FO_IFMON_DROP_SHORT, from);
-		return FO_IF_MAX;
+		return FO_IFS_MAX;
 	}
 	if (len != HELLO_LEN || memcmp(pkt, HELLO_MAGIC, 4) ||
-	    pkt[4] != HELLO_VERSION || pkt[6] >= FO_IF_MAX) {
+	    pkt[4] != HELLO_VERSION || pkt[6] >= FO_IFS_MAX) {
 		drop(m, FO_IFMON_DROP_MAGIC, from);
-		return FO_IF_MAX;
+		return FO_IFS_MAX;
 	}
 	for (int i = 0; i < 8; i++)
 		id = (id << 8) | pkt[8 + i];
 	if (id == m->sender_id) {
 		drop(m, FO_IFMON_DROP_SELF, from);
-		return FO_IF_MAX;
+		return FO_IFS_MAX;
 	}
 	/* Either interface address: they swap during a takeover. */
 	if (!from || (from != m->mate_ip && from != m->own_ip)) {
 		drop(m, FO_IFMON_DROP_SOURCE, from);
-		return FO_IF_MAX;
+		return FO_IFS_MAX;
 	}
 	*flags = pkt[5];
 	return (enum fo_if_state)pkt[6];
@@ -504,7 +504,7 @@ static void hello_readable(struct ev_loop *loop, int fd, uint32_t events,
 			break;
 		mate = hello_check(m, pkt, n, ntohl(from.sin_addr.s_addr),
 				   &flags);
-		if (mate == FO_IF_MAX)
+		if (mate == FO_IFS_MAX)
 			continue;
 		m->counters[FO_IFMON_RX]++;
 		fo_ifsm_hello(m->sm, now_ms(), mate);
@@ -810,7 +810,7 @@ void fo_ifmon_format_line(const struct fo_ifmon *m, bool mate,
 
 	/* No address at all: the seed's "0.0.0.0 ... waiting". */
 	if (!m->own_ip || !m->mate_ip)
-		s = FO_IF_WAITING;
+		s = FO_IFS_WAITING;
 	if (with_context && m->context[0])
 		buf_printf(out, "%s ", m->context);
 	buf_printf(out, "Interface %s (%s): %s\n", m->nameif,

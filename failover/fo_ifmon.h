@@ -96,8 +96,8 @@ int fo_ifmon_set_timers(struct fo_ifmon *m, uint32_t poll_ms,
 
 /* This unit's state of the interface. */
 enum fo_if_state fo_ifmon_state(const struct fo_ifmon *m);
-/* The mate's state as it last reported it; FO_IF_FAILED when our tests
- * passed while the mate stayed silent; FO_IF_MAX ("Unknown") when never
+/* The mate's state as it last reported it; FO_IFS_FAILED when our tests
+ * passed while the mate stayed silent; FO_IFS_MAX ("Unknown") when never
  * heard. */
 enum fo_if_state fo_ifmon_mate_state(const struct fo_ifmon *m);
 /* Milliseconds since the last hello from the mate; UINT64_MAX if never. */

@@ -15,7 +15,7 @@ struct fo_ifsm {
 	void *ctx;
 	uint32_t hold_ms, test_ms;
 	enum fo_if_state state;
-	enum fo_if_state mate_state;   /* FO_IF_MAX: never heard */
+	enum fo_if_state mate_state;   /* FO_IFS_MAX: never heard */
 	bool link_up;
 	bool addresses;
 	bool mate_ever_heard;
@@ -28,14 +28,14 @@ struct fo_ifsm {
 };
 
 static const char *const if_state_names[] = {
-	[FO_IF_NORMAL] = "Normal",
-	[FO_IF_WAITING] = "Waiting",
-	[FO_IF_TESTING] = "Testing",
-	[FO_IF_FAILED] = "Failed",
-	[FO_IF_NO_LINK] = "No Link",
+	[FO_IFS_NORMAL] = "Normal",
+	[FO_IFS_WAITING] = "Waiting",
+	[FO_IFS_TESTING] = "Testing",
+	[FO_IFS_FAILED] = "Failed",
+	[FO_IFS_NO_LINK] = "No Link",
 };
 _Static_assert(sizeof(if_state_names) / sizeof(if_state_names[0]) ==
-	       FO_IF_MAX, "fo_if_state names");
+	       FO_IFS_MAX, "fo_if_state names");
 
 static const char *const if_test_names[] = {
 	[FO_IF_TEST_LINK] = "link state",
@@ -48,7 +48,7 @@ _Static_assert(sizeof(if_test_names) / sizeof(if_test_names[0]) ==
 
 const char *fo_if_state_name(enum fo_if_state s)
 {
-	if ((unsigned)s >= FO_IF_MAX)
+	if ((unsigned)s >= FO_IFS_MAX)
 		return "Unknown";
 	return if_state_names[s];
 }
@@ -62,7 +62,7 @@ const char *fo_if_test_name(enum fo_if_test t)
 
 bool fo_if_state_is_failure(enum fo_if_state s)
 {
-	return s == FO_IF_FAILED || s == FO_IF_NO_LINK;
+	return s == FO_IFS_FAILED || s == FO_IFS_NO_LINK;
 }
 
 static void ifsm_set_state(struct fo_ifsm *sm, enum fo_if_state to)
@@ -89,10 +89,10 @@ static void ifsm_tests_done(struct fo_ifsm *sm, uint64_t now_ms, bool passed)
 	sm->quiet_since_ms = now_ms;
 	if (passed) {
 		/* Our side receives traffic: the silent side is the mate's. */
-		sm->mate_state = FO_IF_FAILED;
-		ifsm_set_state(sm, FO_IF_NORMAL);
+		sm->mate_state = FO_IFS_FAILED;
+		ifsm_set_state(sm, FO_IFS_NORMAL);
 	} else {
-		ifsm_set_state(sm, FO_IF_FAILED);
+		ifsm_set_state(sm, FO_IFS_FAILED);
 	}
 }
 
@@ -112,7 +112,7 @@ static void ifsm_run_from(struct fo_ifsm *sm, uint64_t now_ms,
 			/* Link down: no other test can pass. */
 			ifsm_stop_tests(sm);
 			sm->link_up = false;
-			ifsm_set_state(sm, FO_IF_NO_LINK);
+			ifsm_set_state(sm, FO_IFS_NO_LINK);
 			return;
 		}
 		if (v == FO_IF_PENDING) {
@@ -130,9 +130,9 @@ static void ifsm_run_from(struct fo_ifsm *sm, uint64_t now_ms,
 
 static void ifsm_start_tests(struct fo_ifsm *sm, uint64_t now_ms)
 {
-	sm->retest = sm->state == FO_IF_FAILED;
+	sm->retest = sm->state == FO_IFS_FAILED;
 	if (!sm->retest)
-		ifsm_set_state(sm, FO_IF_TESTING);
+		ifsm_set_state(sm, FO_IFS_TESTING);
 	ifsm_run_from(sm, now_ms, FO_IF_TEST_LINK);
 }
 
@@ -152,8 +152,8 @@ struct fo_ifsm *fo_ifsm_create(const struct fo_ifsm_ops *ops, void *ctx,
 	sm->ctx = ctx;
 	sm->hold_ms = hold_ms;
 	sm->test_ms = test_ms;
-	sm->state = FO_IF_WAITING;
-	sm->mate_state = FO_IF_MAX;
+	sm->state = FO_IFS_WAITING;
+	sm->mate_state = FO_IFS_MAX;
 	sm->link_up = true;
 	sm->addresses = true;
 	sm->last_hello_ms = UINT64_MAX;
@@ -183,14 +183,14 @@ void fo_ifsm_hello(struct fo_ifsm *sm, uint64_t now_ms,
 	sm->last_hello_ms = now_ms;
 	sm->quiet_since_ms = now_ms;
 	sm->mate_ever_heard = true;
-	sm->mate_state = (unsigned)mate_state < FO_IF_MAX ? mate_state
-							  : FO_IF_MAX;
+	sm->mate_state = (unsigned)mate_state < FO_IFS_MAX ? mate_state
+							  : FO_IFS_MAX;
 	/* A hello proves the path works, but not a downed link of ours (a
 	 * late datagram): link events decide that. */
 	if (!sm->link_up || !sm->addresses)
 		return;
 	ifsm_stop_tests(sm);
-	ifsm_set_state(sm, FO_IF_NORMAL);
+	ifsm_set_state(sm, FO_IFS_NORMAL);
 }
 
 void fo_ifsm_link(struct fo_ifsm *sm, uint64_t now_ms, bool up)
@@ -201,9 +201,9 @@ void fo_ifsm_link(struct fo_ifsm *sm, uint64_t now_ms, bool up)
 	ifsm_stop_tests(sm);
 	sm->quiet_since_ms = now_ms;
 	if (!up)
-		ifsm_set_state(sm, FO_IF_NO_LINK);
+		ifsm_set_state(sm, FO_IFS_NO_LINK);
 	else
-		ifsm_set_state(sm, FO_IF_WAITING);
+		ifsm_set_state(sm, FO_IFS_WAITING);
 }
 
 void fo_ifsm_addresses(struct fo_ifsm *sm, uint64_t now_ms, bool present)
@@ -215,7 +215,7 @@ void fo_ifsm_addresses(struct fo_ifsm *sm, uint64_t now_ms, bool present)
 	if (!sm->link_up)
 		return;
 	ifsm_stop_tests(sm);
-	ifsm_set_state(sm, FO_IF_WAITING);
+	ifsm_set_state(sm, FO_IFS_WAITING);
 }
 
 /* Whether a quiet hold period leads to tests in the current state. */
@@ -224,14 +224,14 @@ static bool ifsm_hold_applies(const struct fo_ifsm *sm)
 	if (!sm->link_up || !sm->addresses || sm->test != FO_IF_TEST_MAX)
 		return false;
 	switch (sm->state) {
-	case FO_IF_NORMAL:
-	case FO_IF_FAILED:
+	case FO_IFS_NORMAL:
+	case FO_IFS_FAILED:
 		return true;
-	case FO_IF_WAITING:
+	case FO_IFS_WAITING:
 		return sm->mate_ever_heard;
-	case FO_IF_TESTING:
-	case FO_IF_NO_LINK:
-	case FO_IF_MAX:
+	case FO_IFS_TESTING:
+	case FO_IFS_NO_LINK:
+	case FO_IFS_MAX:
 		break;
 	}
 	return false;

@@ -23,14 +23,14 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* Names are what show failover prints ("Unknown" for FO_IF_MAX). */
+/* Names are what show failover prints ("Unknown" for FO_IFS_MAX). */
 enum fo_if_state {
-	FO_IF_NORMAL,
-	FO_IF_WAITING,
-	FO_IF_TESTING,
-	FO_IF_FAILED,
-	FO_IF_NO_LINK,
-	FO_IF_MAX
+	FO_IFS_NORMAL,
+	FO_IFS_WAITING,
+	FO_IFS_TESTING,
+	FO_IFS_FAILED,
+	FO_IFS_NO_LINK,
+	FO_IFS_MAX
 };
 
 /* ASA's tests, run in this order. */
@@ -81,7 +81,7 @@ void fo_ifsm_tick(struct fo_ifsm *sm, uint64_t now_ms);
 uint64_t fo_ifsm_next_deadline(const struct fo_ifsm *sm);
 
 enum fo_if_state fo_ifsm_state(const struct fo_ifsm *sm);
-/* FO_IF_MAX until heard. */
+/* FO_IFS_MAX until heard. */
 enum fo_if_state fo_ifsm_mate_state(const struct fo_ifsm *sm);
 /* The test under way, FO_IF_TEST_MAX when none. */
 enum fo_if_test fo_ifsm_current_test(const struct fo_ifsm *sm);

@@ -115,9 +115,38 @@ void fo_unit_show(struct fo_unit *fu, struct buf *out)
 	}
 }
 
+/* The FSM knows whether the join's sync happened; replication knows
+ * whether the configurations still match.  "Sync Done" needs both. */
+static void config_state(struct fo_unit *fu, struct buf *out)
+{
+	static const char mark[] = "====Configuration State===\n";
+	struct buf fsm, repl;
+	const char *at;
+
+	buf_init(&fsm);
+	fo_fsm_format_state(fu->fsm, &fsm);
+	buf_puts(&fsm, "");   /* NUL-terminated for strstr */
+	at = fsm.data ? strstr(fsm.data, mark) : NULL;
+	if (!fu->repl.config_state || !at ||
+	    strstr(at, "Sync Pending")) {
+		buf_puts(out, fsm.data ? fsm.data : "");
+		buf_free(&fsm);
+		return;
+	}
+	buf_add(out, fsm.data, (size_t)(at - fsm.data) + sizeof mark - 1);
+	buf_init(&repl);
+	fu->repl.config_state(fu->repl.arg, &repl);
+	buf_puts(&repl, "");
+	buf_printf(out, "\t%s%s\n", repl.data ? repl.data : "",
+		   repl.data && !strcmp(repl.data, "Sync Done") &&
+		   strstr(at, "STANDBY") ? " - STANDBY" : "");
+	buf_free(&repl);
+	buf_free(&fsm);
+}
+
 void fo_unit_show_state(struct fo_unit *fu, struct buf *out)
 {
-	fo_fsm_format_state(fu->fsm, out);
+	config_state(fu, out);
 	buf_puts(out, "\n====Communication State===\n");
 	if (fo_fsm_mate_present(fu->fsm))
 		buf_puts(out, "\tMac set\n");

@@ -428,7 +428,14 @@ static void on_link_state(void *arg, bool up)
 	fo_unit_flush(fu);
 }
 
-static void on_writable(void *arg, enum fo_channel ch) {}
+/* Replication's table passes wait for room on the state channel. */
+static void on_writable(void *arg, enum fo_channel ch)
+{
+	struct fo_unit *fu = arg;
+
+	if (ch == FO_CH_STATE && fu->repl.writable)
+		fu->repl.writable(fu->repl.arg);
+}
 
 static const struct fo_link_handlers link_handlers = {
 	.on_frame = on_frame,

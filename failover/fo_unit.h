@@ -68,6 +68,13 @@ struct fo_repl_hooks {
 	 * mate_hello. */
 	void (*hello_digests)(void *arg, struct fo_hello *h);
 	void (*mate_hello)(void *arg, const struct fo_hello *h);
+	/* The state channel's queue has room again after a refusal. */
+	void (*writable)(void *arg);
+	/* `show failover state`'s "Configuration State" line (without tab
+	 * or newline): "Sync Done" only while the configuration digests
+	 * match, else e.g. "Config Mismatch: context1".  Without it the
+	 * FSM's view is shown. */
+	void (*config_state)(void *arg, struct buf *out);
 };
 
 /* u: the unit (configuration, contexts, group roles); loop: the daemon's

@@ -12,6 +12,7 @@
 
 #include "failover/fo_unit.h"
 #include "replication/repl_cfg.h"
+#include "replication/repl_ct.h"
 #include "replication/repl_state.h"
 #include "system/sys_config.h"
 #include "system/sys_log.h"
@@ -150,6 +151,18 @@ static void h_mate_hello(void *arg, const struct fo_hello *h)
 	repl_cfg_mate_hello(r->cfg, h);
 }
 
+static void h_writable(void *arg)
+{
+	struct repl *r = arg;
+	repl_state_writable(r->state);
+}
+
+static void h_config_state(void *arg, struct buf *out)
+{
+	struct repl *r = arg;
+	repl_cfg_format_state(r->cfg, out);
+}
+
 /* ---- contexts ---- */
 
 void repl_sync_contexts(struct repl *r)
@@ -203,6 +216,11 @@ int repl_create(struct ev_loop *loop, struct unit *u, struct repl **out)
 	r->loop = loop;
 	r->u = u;
 	r->fo = fo;
+	if (unit_kernel(u))
+		/* Before any bulk: a standby installs a million connections
+		 * twice as fast in a big hash.  Failure is not fatal (the
+		 * install is only slower). */
+		(void)repl_ct_size_hash(REPL_CT_HASH_BUCKETS);
 	int err = repl_cfg_create(u, &cfg_ops, r, &r->cfg);
 	if (!err)
 		err = repl_state_create(loop, &state_ops, r, &r->state);
@@ -221,6 +239,8 @@ int repl_create(struct ev_loop *loop, struct unit *u, struct repl **out)
 		.format_stats = h_format_stats,
 		.hello_digests = h_hello_digests,
 		.mate_hello = h_mate_hello,
+		.writable = h_writable,
+		.config_state = h_config_state,
 	};
 	fo_unit_set_repl_hooks(fo, &hooks);
 	unit_set_exec_hook(u, repl_cfg_executed, r->cfg);

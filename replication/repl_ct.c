@@ -56,6 +56,8 @@ struct repl_ct {
 	int cmd_fd;              /* dump, inject, flush */
 	uint32_t cmd_portid;     /* our injections' origin, for echo checks */
 	int event_fd;
+	int dump_fd;             /* stepwise dump in progress; -1 none */
+	uint32_t dump_seq;
 	uint32_t seq;
 	repl_ct_filter_fn filter;
 	void *filter_arg;
@@ -143,6 +145,7 @@ int repl_ct_create(const char *netns, struct repl_ct **out)
 	if (netns)
 		snprintf(ct->netns, sizeof ct->netns, "%s", netns);
 	ct->event_fd = -1;
+	ct->dump_fd = -1;
 	ct->batch = DEFAULT_BATCH;
 	ct->queue = calloc(REPL_CT_BATCH_MAX, sizeof *ct->queue);
 	ct->sendbuf = malloc((size_t)REPL_CT_BATCH_MAX * SLOT_MAX);
@@ -172,6 +175,7 @@ void repl_ct_destroy(struct repl_ct *ct)
 		close(ct->cmd_fd);
 	if (ct->event_fd >= 0)
 		close(ct->event_fd);
+	repl_ct_dump_cancel(ct);
 	free(ct->queue);
 	free(ct->sendbuf);
 	free(ct->recvbuf);
@@ -494,6 +498,93 @@ int repl_ct_dump(struct repl_ct *ct, repl_ct_entry_fn fn, void *arg)
 	}
 }
 
+/* ---- stepwise dump ----------------------------------------------------- */
+
+/* A dump of its own socket: the kernel fills the next part of a netlink
+ * dump on each recv, so stopping between recvs pauses the dump where it is
+ * (the kernel keeps its place), and the caller's loop runs in between. */
+int repl_ct_dump_begin(struct repl_ct *ct)
+{
+	repl_ct_dump_cancel(ct);
+	int fd = open_in_netns(ct, 0, CMD_RCVBUF, NULL);
+	if (fd < 0)
+		return fd;
+	uint8_t req[64];
+	uint32_t seq = ++ct->seq;
+	struct nlmsghdr *nlh = put_header(req, IPCTNL_MSG_CT_GET, NLM_F_DUMP,
+					  AF_UNSPEC, seq);
+	int rc = send_to_kernel(fd, nlh, nlh->nlmsg_len);
+	if (rc) {
+		close(fd);
+		return rc;
+	}
+	ct->dump_fd = fd;
+	ct->dump_seq = seq;
+	return 0;
+}
+
+bool repl_ct_dump_running(const struct repl_ct *ct)
+{
+	return ct->dump_fd >= 0;
+}
+
+void repl_ct_dump_cancel(struct repl_ct *ct)
+{
+	if (ct->dump_fd >= 0)
+		close(ct->dump_fd);
+	ct->dump_fd = -1;
+}
+
+int repl_ct_dump_step(struct repl_ct *ct, size_t max, repl_ct_entry_fn fn,
+		      void *arg, bool *done)
+{
+	*done = false;
+	if (ct->dump_fd < 0) {
+		*done = true;
+		return 0;
+	}
+	int count = 0, rc = 0;
+	/* One recv is one kernel skb (a few hundred entries): whole skbs
+	 * only, so nothing read is ever held back. */
+	while ((size_t)count < max) {
+		ssize_t n = recv(ct->dump_fd, ct->recvbuf, RECV_BUF_LEN, 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = -errno;
+			goto end;
+		}
+		size_t left = (size_t)n;
+		for (struct nlmsghdr *h = (struct nlmsghdr *)ct->recvbuf;
+		     NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
+			if (h->nlmsg_seq != ct->dump_seq)
+				continue;
+			if (h->nlmsg_type == NLMSG_DONE)
+				goto end;
+			if (h->nlmsg_type == NLMSG_ERROR) {
+				const struct nlmsgerr *me = NLMSG_DATA(h);
+				rc = h->nlmsg_len < NLMSG_LENGTH(sizeof(int))
+					     ? -EBADMSG : me->error;
+				goto end;
+			}
+			uint64_t before = ct->stats.dumped;
+			int r = deliver(ct, h, REPL_CT_NEW, fn, arg,
+					&ct->stats.dumped);
+			if (ct->stats.dumped != before)
+				count++;
+			if (r) {
+				rc = r < 0 ? r : -ECANCELED;
+				goto end;
+			}
+		}
+	}
+	return count;
+end:
+	repl_ct_dump_cancel(ct);
+	*done = true;
+	return rc ? rc : count;
+}
+
 /* ---- events --------------------------------------------------------------- */
 
 int repl_ct_subscribe(struct repl_ct *ct, size_t rcvbuf)
@@ -770,4 +861,36 @@ int repl_ct_flush_table(struct repl_ct *ct)
 	if (rc)
 		return rc;
 	return wait_ack(ct, seq);
+}
+
+/* ---- hash size ------------------------------------------------------------ */
+
+static long read_ulong(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	unsigned long v;
+	if (!f)
+		return -errno;
+	int ok = fscanf(f, "%lu", &v) == 1;
+	fclose(f);
+	return ok ? (long)v : -EINVAL;
+}
+
+long repl_ct_size_hash(unsigned long min)
+{
+	static const char path[] = "/sys/module/nf_conntrack/parameters/hashsize";
+	long cur = read_ulong(path);
+	if (cur < 0 || (unsigned long)cur >= min)
+		return cur;
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return -errno;
+	int bad = fprintf(f, "%lu\n", min) < 0;
+	bad |= fclose(f) != 0;
+	long now = read_ulong(path);
+	if (bad || now < (long)min)
+		return now < 0 ? now : -EPERM;
+	mlog(MSG_930110, "conntrack hash enlarged from %ld to %ld buckets",
+	     cur, now);
+	return now;
 }

@@ -143,6 +143,22 @@ void repl_ct_set_filter(struct repl_ct *ct, repl_ct_filter_fn fn, void *arg);
  * of entries delivered or -errno (or FN's non-zero return). */
 int repl_ct_dump(struct repl_ct *ct, repl_ct_entry_fn fn, void *arg);
 
+/* The same dump in steps, so a caller's event loop keeps running through
+ * a table of a million entries: begin sends the request (on a socket of
+ * its own), each step delivers at least one kernel message's worth and
+ * stops once MAX entries were delivered, and sets *done (the socket is
+ * then closed) at the end of the dump or on an error.  A step returns the
+ * entries delivered or -errno (FN's non-zero return ends the dump with
+ * -ECANCELED or FN's -errno).  Between steps the kernel keeps the dump's
+ * place; entries created or removed meanwhile may or may not be seen
+ * (the caller's event stream covers them).  One stepwise dump at a time:
+ * begin cancels a running one. */
+int repl_ct_dump_begin(struct repl_ct *ct);
+int repl_ct_dump_step(struct repl_ct *ct, size_t max, repl_ct_entry_fn fn,
+		      void *arg, bool *done);
+bool repl_ct_dump_running(const struct repl_ct *ct);
+void repl_ct_dump_cancel(struct repl_ct *ct);
+
 /* Subscribes to NEW/UPDATE/DESTROY events with a receive buffer of
  * RCVBUF bytes (forced beyond rmem_max; 0 picks 16 MB). */
 int repl_ct_subscribe(struct repl_ct *ct, size_t rcvbuf);
@@ -170,6 +186,14 @@ int repl_ct_flush_table(struct repl_ct *ct);
 
 const struct repl_ct_stats *repl_ct_get_stats(const struct repl_ct *ct);
 void repl_ct_clear_stats(struct repl_ct *ct);
+
+/* The conntrack hash (nf_conntrack_buckets, one for every namespace) is
+ * raised to at least MIN buckets: a million entries in the default
+ * 262144 buckets install at half the speed.  Never lowered, not restored
+ * (a bigger hash costs 8 bytes a bucket).  Needs the initial namespace.
+ * Returns the buckets now, or -errno. */
+#define REPL_CT_HASH_BUCKETS (1u << 20)
+long repl_ct_size_hash(unsigned long min);
 
 /* Short names for logs and `show` output. */
 const char *repl_ct_op_name(enum repl_ct_op op);

@@ -23,10 +23,23 @@
 #define ENV_FIXED 6
 #define BATCH_BYTES (24 * 1024)               /* repl_mode batch size */
 #define TICK_US 200000                        /* periodic work */
-#define DRAIN_US 1000                         /* retry of a full link */
+#define DRAIN_US 5000                         /* retry of a full link (the
+						* link's on_writable comes
+						* first) */
+#define STEP_US 1                             /* next slice of a table pass */
+#define STEP_ENTRIES 1024                     /* entries per dump step */
+#define STEP_BUDGET_US 8000                   /* loop time per slice */
+#define PASS_QUEUE_HIGH 16                    /* our queue (messages) above
+						* which a pass waits */
 #define GROUPS 2
 
 enum env_kind { ENV_CT = REPL_KIND_CT, ENV_ARP = REPL_KIND_ARP, ENV_GROUP_DONE = 3 };
+
+/* A pass over the whole conntrack table, dumped in slices from the loop
+ * (a million entries take seconds to dump: in one call that would starve
+ * the hellos).  BULK replaces the mate's copy (BULK_BEGIN .. BULK_END),
+ * REFRESH re-sends every entry as an update (the periodic update). */
+enum pass_kind { PASS_NONE, PASS_BULK, PASS_REFRESH };
 
 struct rctx {
 	char name[FO_NAME_MAX + 1];
@@ -39,7 +52,11 @@ struct rctx {
 	int ct_fd, arp_fd;            /* registered in the loop; -1 none */
 	bool resync_due;              /* events were lost */
 	bool announce_due;            /* just took over: re-send the table */
-	uint64_t next_arp_refresh_ms;
+	uint64_t next_refresh_ms;     /* periodic update; 0 = not scheduled */
+	enum pass_kind pass;
+	struct txq_item *pass_it;     /* message being filled by the pass */
+	bool pass_first;
+	uint64_t pass_entries;
 	struct repl_ctx_stats st;
 };
 
@@ -67,10 +84,13 @@ struct repl_state {
 	bool ready[GROUPS];
 	unsigned update_s;
 	unsigned bulk_wanted;         /* groups we asked a bulk for */
+	unsigned bulk_sending;        /* groups whose group-done marker waits
+				       * for their contexts' bulk passes */
+	struct buf rec;               /* one encoded record (pass scratch) */
 	struct txq_item *q_head, *q_tail;
 	size_t q_len, q_bytes;
 	struct fo_wire_msg *scratch;  /* one message, built at send time */
-	struct ev_timer *tick_timer, *drain_timer;
+	struct ev_timer *tick_timer, *drain_timer, *step_timer;
 	struct repl_state_stats st;
 };
 
@@ -208,6 +228,9 @@ static void item_free(struct txq_item *it)
 	free(it);
 }
 
+static void step_arm(struct repl_state *rs);
+static void bulk_groups_done(struct repl_state *rs);
+
 static void drain_arm(struct repl_state *rs)
 {
 	if (rs->drain_timer && rs->q_len && !ev_timer_pending(rs->drain_timer))
@@ -276,6 +299,7 @@ size_t repl_state_drain(struct repl_state *rs)
 	}
 	rs->st.xmit_q.cur = rs->q_len;
 	drain_arm(rs);
+	step_arm(rs);
 	return rs->q_len;
 }
 
@@ -460,7 +484,8 @@ static int mode_start(struct rctx *c)
 		return -ENODEV;
 	struct repl_mode_env env = {
 		.kernel = c->ct, .send = ctx_send_batch, .send_arg = c,
-		.batch_bytes = BATCH_BYTES, .refresh_s = c->rs->update_s,
+		.batch_bytes = BATCH_BYTES,
+		.refresh_s = 0,   /* the periodic update is our table pass */
 	};
 	return repl_mode_incremental.init(&env, &c->mode);
 }
@@ -528,6 +553,8 @@ static void ctx_free(struct repl_state *rs, struct rctx *c)
 		ev_io_del(rs->loop, c->arp_fd);
 	if (c->mode)
 		repl_mode_incremental.kill(c->mode);
+	if (c->pass_it)
+		item_free(c->pass_it);
 	repl_ct_destroy(c->ct);
 	repl_arp_destroy(c->arp);
 	free(c);
@@ -542,6 +569,7 @@ void repl_state_ctx_remove(struct repl_state *rs, const char *name)
 		memmove(&rs->ctxs[i], &rs->ctxs[i + 1],
 			(rs->nctxs - i - 1) * sizeof *rs->ctxs);
 		rs->nctxs--;
+		bulk_groups_done(rs);
 		return;
 	}
 }
@@ -571,6 +599,9 @@ const char *repl_state_ctx_name(const struct repl_state *rs, size_t i)
 /* ------------------------------------------------------------------ */
 /* create / settings                                                   */
 
+static void on_step(struct ev_loop *loop, struct ev_timer *t, void *arg);
+static void pass_drop(struct rctx *c);
+
 static void on_tick(struct ev_loop *loop, struct ev_timer *t, void *arg)
 {
 	struct repl_state *rs = arg;
@@ -596,11 +627,13 @@ int repl_state_create(struct ev_loop *loop, const struct repl_state_ops *ops,
 	rs->ops = *ops;
 	rs->arg = arg;
 	rs->update_s = REPL_UPDATE_DEFAULT_S;
+	buf_init(&rs->rec);
 	for (int g = 0; g < GROUPS; g++)
 		rs->active[g] = true;       /* a unit alone is active */
 	if (loop) {
 		rs->tick_timer = ev_timer_create(loop, on_tick, rs);
 		rs->drain_timer = ev_timer_create(loop, on_drain, rs);
+		rs->step_timer = ev_timer_create(loop, on_step, rs);
 		ev_timer_start(rs->tick_timer, TICK_US);
 	}
 	*out = rs;
@@ -619,6 +652,9 @@ void repl_state_destroy(struct repl_state *rs)
 		ev_timer_destroy(rs->tick_timer);
 	if (rs->drain_timer)
 		ev_timer_destroy(rs->drain_timer);
+	if (rs->step_timer)
+		ev_timer_destroy(rs->step_timer);
+	buf_free(&rs->rec);
 	free(rs->scratch);
 	free(rs);
 }
@@ -677,6 +713,9 @@ void repl_state_mate_down(struct repl_state *rs)
 	rs->mate = false;
 	rs->bulk_wanted = 0;
 	memset(rs->ready, 0, sizeof rs->ready);
+	rs->bulk_sending = 0;
+	for (size_t i = 0; i < rs->nctxs; i++)
+		pass_drop(rs->ctxs[i]);
 	/* Whatever waited is lost with the mate: the next join's bulk
 	 * carries it, and the loss is counted. */
 	queue_clear(rs, true);
@@ -685,37 +724,225 @@ void repl_state_mate_down(struct repl_state *rs)
 /* ------------------------------------------------------------------ */
 /* bulk                                                                */
 
+static void pass_push(struct rctx *c, uint8_t flags)
+{
+	struct txq_item *it = c->pass_it;
+	c->pass_it = NULL;
+	if (!it)
+		it = item_new(c->name, c->group, ENV_CT, 0, FO_OBJ_TCP_CONN);
+	if (c->pass == PASS_BULK && c->pass_first)
+		flags |= REPL_BATCH_BULK_BEGIN;
+	if (c->pass == PASS_REFRESH)
+		flags |= REPL_BATCH_REFRESH;
+	c->pass_first = false;
+	item_set_flags(it, flags);
+	txq_push(c->rs, it);
+}
+
+/* repl_ct_dump_step's callback: one entry into the pass's message. */
+static int pass_entry(void *arg, const struct repl_ct_entry *e)
+{
+	struct rctx *c = arg;
+	struct buf *rec = &c->rs->rec;
+	struct repl_ct_entry copy = *e;
+	copy.op = c->pass == PASS_BULK ? REPL_CT_NEW : REPL_CT_UPDATE;
+	buf_reset(rec);
+	if (repl_ct_encode(&copy, rec) < 0)
+		return 0;   /* not replicable (skipped, as the dump does) */
+	if (!c->pass_it)
+		c->pass_it = item_new(c->name, c->group, ENV_CT, 0, FO_OBJ_TCP_CONN);
+	rec_add(&c->pass_it->recs,
+		obj_wire_type(ct_record_obj((const uint8_t *)rec->data, rec->len)),
+		rec->data, rec->len);
+	c->pass_it->nrec++;
+	c->pass_entries++;
+	if (c->pass_it->nrec >= FO_STATE_REC_MAX)
+		pass_push(c, 0);
+	return 0;
+}
+
+/* Group-done markers of groups none of whose contexts is still in a bulk
+ * pass. */
+static void bulk_groups_done(struct repl_state *rs)
+{
+	for (int g = 1; g <= GROUPS; g++) {
+		if (!(rs->bulk_sending & (1u << (g - 1))))
+			continue;
+		bool busy = false;
+		for (size_t i = 0; i < rs->nctxs; i++)
+			if (rs->ctxs[i]->group == g && rs->ctxs[i]->pass == PASS_BULK)
+				busy = true;
+		if (busy)
+			continue;
+		rs->bulk_sending &= ~(1u << (g - 1));
+		txq_push(rs, item_new(NULL, g, ENV_GROUP_DONE, 0, FO_OBJ_TCP_CONN));
+	}
+}
+
+static void pass_end(struct rctx *c, int err)
+{
+	struct repl_state *rs = c->rs;
+	enum pass_kind kind = c->pass;
+	if (kind == PASS_NONE)
+		return;
+	if (err) {
+		/* The mate's copy is missing what the dump did not reach:
+		 * said, and repaired by another pass. */
+		mlog(MSG_930303, "context %s: connection table pass ended "
+		     "early: %s", c->name, strerror(-err));
+		count(rs, REPL_OBJ_TCP, true, true, 1);
+		c->resync_due = true;
+	}
+	pass_push(c, kind == PASS_BULK ? REPL_BATCH_BULK_END : 0);
+	c->pass = PASS_NONE;
+	repl_ct_dump_cancel(c->ct);
+	if (kind == PASS_BULK) {
+		c->st.bulk_sent++;
+		rs->st.bulk_sent++;
+		mlog(MSG_930106, "context %s: bulk sync sent, %llu connections",
+		     c->name, (unsigned long long)c->pass_entries);
+		arp_send_table(c, REPL_BATCH_BULK_BEGIN, REPL_BATCH_BULK_END);
+		bulk_groups_done(rs);
+	} else {
+		arp_send_table(c, REPL_BATCH_REFRESH, 0);
+	}
+}
+
+/* Cancels a pass without sending its end (the mate went away). */
+static void pass_drop(struct rctx *c)
+{
+	if (c->pass_it)
+		item_free(c->pass_it);
+	c->pass_it = NULL;
+	c->pass = PASS_NONE;
+	if (c->ct)
+		repl_ct_dump_cancel(c->ct);
+}
+
+static void pass_run(struct rctx *c, uint64_t max)
+{
+	bool done = false;
+	int n = repl_ct_dump_step(c->ct, (size_t)max, pass_entry, c, &done);
+	if (done || n < 0)
+		pass_end(c, n < 0 ? n : 0);
+}
+
+/* Runs pass slices for about STEP_BUDGET_US while our queue is short;
+ * without a loop (tests) every pass runs to its end. */
+static void pass_slice(struct repl_state *rs)
+{
+	uint64_t t0 = ev_now_us();
+	bool more = true;
+	while (more) {
+		more = false;
+		for (size_t i = 0; i < rs->nctxs; i++) {
+			struct rctx *c = rs->ctxs[i];
+			if (c->pass == PASS_NONE)
+				continue;
+			if (rs->loop && rs->q_len >= PASS_QUEUE_HIGH)
+				return;   /* the drain calls us again */
+			pass_run(c, STEP_ENTRIES);
+			more = more || c->pass != PASS_NONE;
+		}
+		if (rs->loop && ev_now_us() - t0 >= STEP_BUDGET_US)
+			break;
+	}
+	if (rs->loop)
+		step_arm(rs);
+}
+
+static bool pass_running(const struct repl_state *rs)
+{
+	for (size_t i = 0; i < rs->nctxs; i++)
+		if (rs->ctxs[i]->pass != PASS_NONE)
+			return true;
+	return false;
+}
+
+static void step_arm(struct repl_state *rs)
+{
+	if (rs->step_timer && !ev_timer_pending(rs->step_timer) &&
+	    rs->q_len < PASS_QUEUE_HIGH && pass_running(rs))
+		ev_timer_start(rs->step_timer, STEP_US);
+}
+
+static void on_step(struct ev_loop *loop, struct ev_timer *t, void *arg)
+{
+	struct repl_state *rs = arg;
+	repl_state_drain(rs);
+	pass_slice(rs);
+	repl_state_drain(rs);
+}
+
+void repl_state_writable(struct repl_state *rs)
+{
+	repl_state_drain(rs);
+}
+
+/* Starts a pass of c's table (a bulk replaces a refresh in progress). */
+static int pass_start(struct rctx *c, enum pass_kind kind)
+{
+	if (!c->ct || !c->mode || !mate_ready(c))
+		return -ENOTCONN;
+	if (c->pass == PASS_REFRESH && kind == PASS_BULK)
+		pass_drop(c);
+	else if (c->pass != PASS_NONE && kind == PASS_REFRESH)
+		return -EBUSY;
+	else if (c->pass == PASS_BULK)
+		pass_drop(c);   /* restarted: a new BULK_BEGIN follows */
+	/* What the events queued goes first. */
+	repl_mode_incremental.xmit(c->mode);
+	int err = repl_ct_dump_begin(c->ct);
+	if (err) {
+		mlog(MSG_930303, "context %s: cannot dump the connection "
+		     "table: %s", c->name, strerror(-err));
+		count(c->rs, REPL_OBJ_TCP, true, true, 1);
+		c->resync_due = true;
+		if (kind == PASS_BULK) {
+			/* The mate still gets begin/end: its FSM goes on, and
+			 * the resync repairs the table. */
+			c->pass = PASS_BULK;
+			c->pass_first = true;
+			pass_end(c, 0);
+		}
+		return err;
+	}
+	c->pass = kind;
+	c->pass_first = true;
+	c->pass_entries = 0;
+	if (kind == PASS_BULK) {
+		c->resync_due = false;
+		mlog(MSG_930105, "context %s: sending the whole connection table",
+		     c->name);
+	}
+	if (c->rs->loop)
+		step_arm(c->rs);
+	else
+		pass_slice(c->rs);
+	return 0;
+}
+
 static void ctx_bulk(struct rctx *c)
 {
-	if (!c->mode || !mate_ready(c))
-		return;
-	c->resync_due = false;
-	repl_mode_incremental.xmit(c->mode);
-	if (repl_mode_incremental.resync(c->mode) == 0) {
-		c->st.bulk_sent++;
-		c->rs->st.bulk_sent++;
-	}
-	arp_send_table(c, REPL_BATCH_BULK_BEGIN, REPL_BATCH_BULK_END);
+	pass_start(c, PASS_BULK);
 }
 
 int repl_state_send_bulk(struct repl_state *rs, unsigned group_mask)
 {
 	if (!rs->mate)
 		return -ENOTCONN;
+	group_mask &= (1u << GROUPS) - 1;
 	for (int g = 1; g <= GROUPS; g++)
 		if (group_mask & (1u << (g - 1)))
 			rs->ready[g - 1] = true;
+	rs->bulk_sending |= group_mask;
 	for (size_t i = 0; i < rs->nctxs; i++) {
 		struct rctx *c = rs->ctxs[i];
 		if (group_ok(c->group) && (group_mask & (1u << (c->group - 1))) &&
-		    ctx_active(c))
+		    ctx_active(c) && c->st.open)
 			ctx_bulk(c);
 	}
-	for (int g = 1; g <= GROUPS; g++) {
-		if (!(group_mask & (1u << (g - 1))))
-			continue;
-		txq_push(rs, item_new(NULL, g, ENV_GROUP_DONE, 0, FO_OBJ_TCP_CONN));
-	}
+	bulk_groups_done(rs);
 	return 0;
 }
 
@@ -913,10 +1140,15 @@ static int ctx_read_ct(struct rctx *c)
 	for (;;) {
 		int n = repl_ct_read_events(c->ct, on_ct_event, c);
 		if (n == REPL_CT_LOST) {
-			c->st.events_lost++;
-			c->rs->st.events_lost++;
-			count(c->rs, REPL_OBJ_TCP, true, true, 1);
-			c->resync_due = true;
+			/* A loss only where events are being replicated (on
+			 * a standby, our own injections' echoes overflow the
+			 * socket during a bulk: nothing is missing). */
+			if (ctx_active(c) && mate_ready(c)) {
+				c->st.events_lost++;
+				c->rs->st.events_lost++;
+				count(c->rs, REPL_OBJ_TCP, true, true, 1);
+				c->resync_due = true;
+			}
 			continue;
 		}
 		if (n <= 0)
@@ -1001,13 +1233,16 @@ int repl_state_tick(struct repl_state *rs, uint64_t now)
 			ctx_bulk(c);
 			continue;
 		}
-		const struct repl_mode_stats *ms = repl_mode_incremental.stats(c->mode);
-		uint64_t before = ms->refreshes;
-		repl_mode_incremental.tick(c->mode, now);
-		if (ms->refreshes != before) {
+		/* The periodic update: every entry again each update_s
+		 * seconds, as a table pass (skipped while one runs). */
+		uint64_t period = (uint64_t)rs->update_s * 1000;
+		if (!c->next_refresh_ms || c->next_refresh_ms > now + period)
+			c->next_refresh_ms = now + period;
+		if (now < c->next_refresh_ms || c->pass != PASS_NONE)
+			continue;
+		c->next_refresh_ms = now + period;
+		if (pass_start(c, PASS_REFRESH) == 0)
 			c->st.refreshes++;
-			arp_send_table(c, REPL_BATCH_REFRESH, 0);
-		}
 	}
 	repl_state_drain(rs);
 	return 0;

@@ -20,6 +20,15 @@
  * and closes each group with a group-done marker, which the requester
  * reports through ops->bulk_done.
  *
+ * Bulks and periodic updates are table passes that never block the loop:
+ * the kernel dump is read in slices of STEP_ENTRIES (about 8 ms of loop
+ * time each), encoded straight into STATE messages, and a pass waits
+ * while our transmit queue holds more than a few messages (the link is
+ * slower than the dump); repl_state_writable() or the drain timer resume
+ * it.  Kernel events keep flowing meanwhile (an entry seen by both is
+ * create-or-update on the mate).  Without a loop (tests) a pass runs to
+ * its end at once.
+ *
  * Wire: one STATE message per batch.  Its first record is an envelope
  *   magic 0xC7, version 1, kind (1 conntrack, 2 neighbour, 3 group done),
  *   batch flags (REPL_BATCH_*), group, name length, context name
@@ -150,6 +159,9 @@ int repl_state_poll(struct repl_state *rs);
 int repl_state_tick(struct repl_state *rs, uint64_t now_ms);
 /* Sends what waits in the transmit queue; the count left. */
 size_t repl_state_drain(struct repl_state *rs);
+/* The link's state channel has room again (fo_link on_writable): drains
+ * the queue and resumes table passes. */
+void repl_state_writable(struct repl_state *rs);
 
 const struct repl_state_stats *repl_state_get_stats(const struct repl_state *rs);
 int repl_state_get_ctx_stats(const struct repl_state *rs, const char *name,

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -71,6 +72,15 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	log_init("mctxd", debug, (enum log_sev)boot.log_level);
+	/* Each context holds a handful of descriptors (netlink, nftables,
+	 * conntrack, monitoring); systemd's default soft limit of 1024 would
+	 * stop a unit at about 165 contexts. */
+	struct rlimit nofile;
+	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 &&
+	    nofile.rlim_cur < nofile.rlim_max) {
+		nofile.rlim_cur = nofile.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &nofile);
+	}
 	if (boot.log_file[0] && log_set_file(boot.log_file) < 0) {
 		fprintf(stderr, "mctxd: %s:0: cannot open log_file %s: %s\n",
 			conf, boot.log_file, strerror(errno));

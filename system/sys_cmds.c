@@ -202,6 +202,11 @@ static void print_alloc_list(struct cli_session *s, const struct sys_context *x,
 	cli_puts(s, "\n");
 }
 
+static const char *alloc_name(const struct sys_alloc *al, const char *in_ctx)
+{
+	return in_ctx && al->mapped[0] ? al->mapped : al->phys;
+}
+
 static enum cli_status h_show_context(struct cli_session *s,
 				      const struct cli_args *a)
 {
@@ -237,13 +242,14 @@ static enum cli_status h_show_context(struct cli_session *s,
 		}
 		char first[SYS_NAME_MAX + 2];
 		snprintf(first, sizeof first, "%s%s", admin ? "*" : " ", x->name);
+		/* Inside a context, ASA shows the names the context sees. */
 		cli_printf(s, "%-20s %-20s %-24s %s\n", first,
 			   x->member[0] ? x->member : "default",
-			   x->nallocs ? x->allocs[0].phys : "",
+			   x->nallocs ? alloc_name(&x->allocs[0], only) : "",
 			   x->config_url);
 		for (size_t k = 1; k < x->nallocs; k++)
 			cli_printf(s, "%-20s %-20s %-24s\n", "", "",
-				   x->allocs[k].phys);
+				   alloc_name(&x->allocs[k], only));
 	}
 	if (!detail && !only)
 		cli_printf(s, "\nTotal active Security Contexts: %zu\n", shown);

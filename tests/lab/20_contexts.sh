@@ -94,10 +94,11 @@ lab_bg c1in "$LAB_DIR/ssh1.log" socat TCP-LISTEN:22,fork,reuseaddr SYSTEM:'echo 
 
 # fetch HOST ADDR PORT: the server's first line ("" when refused/timed out).
 fetch() {
-	lab_in "$1" timeout 6 socat -u "TCP:$2:$3,connect-timeout=3" - 2>/dev/null | head -n 1 || true
+	lab_in "$1" timeout 6 socat -u "TCP:$2:$3,connect-timeout=2" - 2>/dev/null | head -n 1 || true
 }
 
 # ---- 1. the seed, pasted through the console --------------------------------
+lab_log "1. the seed, pasted through the console"
 out=$(mctx_paste "$SEED/pix1_system_lan.cfg")
 lab_assert_not_contains "$out" "ERROR|Invalid input" "the seed's system configuration loads"
 lab_assert_contains "$out" "Creating context 'context1'" "context1 is created"
@@ -140,6 +141,7 @@ out=$(ctx_cfg context1 "failover lan enable" "context other")
 lab_assert_contains "$out" "Invalid input" "system commands do not exist inside a context"
 
 # ---- 2. traffic --------------------------------------------------------------
+lab_log "2. traffic"
 acl_hits() {
 	in_ctx context1 "show access-list" | sed -n 's/.*line 1 extended permit tcp any host 172\.16\.1\.1 eq www (hitcnt=\([0-9]*\)).*/\1/p'
 }
@@ -172,6 +174,7 @@ lab_assert_contains "$out" "^NAT from inside:192\.168\.1\.5 to outside:172\.16\.
 lab_assert_contains "$(in_ctx context1 'show arp')" "outside 172\.16\.1\.3 [0-9a-f]{4}\.[0-9a-f]{4}\.[0-9a-f]{4}" "show arp reads the neighbour table"
 
 # ---- 3. isolation --------------------------------------------------------------
+lab_log "3. isolation"
 lab_assert_fails "context1's inside host cannot reach context2's inside host" lab_ping c1in 192.168.2.5 1
 lab_assert_eq "$(fetch c1in 192.168.2.5 80)" "" "context1's host cannot open TCP to context2's host"
 lab_assert_eq "$(fetch c1in 172.16.2.1 80)" "" "context1's host cannot reach context2's static"
@@ -195,6 +198,7 @@ out=$("$MCTX_BUILD/mctx" -S "$CSOCK" -c "changeto system" 2>&1 || true)
 lab_assert_contains "$out" "Command authorization failed" "changeto out of a confined console is refused"
 
 # ---- 4. bad input changes nothing ------------------------------------------------
+lab_log "4. bad input changes nothing"
 snapshot() {
 	topo_cli A show running-config | grep -v '^Cryptochecksum'
 	in_ctx context1 "show running-config" | grep -v '^Cryptochecksum'
@@ -225,12 +229,13 @@ after=$(snapshot)
 }
 
 # ---- 5. resource class -------------------------------------------------------------
+lab_log "5. resource class"
 out=$(sys_cfg "class gold" "limit-resource conns $CONN_LIMIT" "exit" "context context2" "member gold")
 lab_assert_not_contains "$out" "ERROR" "class gold and member gold"
 # Hold CONN_LIMIT connections through context2, then one more.
 i=0
 while [ "$i" -lt "$CONN_LIMIT" ]; do
-	lab_bg c2out "$LAB_DIR/limit$i.log" timeout 12 socat -u TCP:172.16.2.1:80,connect-timeout=3 -
+	lab_bg c2out "$LAB_DIR/limit$i.log" timeout 12 socat -u TCP:172.16.2.1:80,connect-timeout=2 -
 	i=$((i + 1))
 done
 lab_wait_for "[ \$(in_ctx context2 'show conn count' | sed -n 's/ in use.*//p') -ge $CONN_LIMIT ]" 5 ||
@@ -241,6 +246,7 @@ lab_assert_contains "$out" "^context2 +Conns +$CONN_LIMIT +[0-9]+ +$CONN_LIMIT +
 lab_assert_eq "$(fetch c1out 172.16.1.1 80)" www-c1 "context1 (class default) is not limited"
 
 # ---- 6. restart: write memory all, kill -9, adopt ------------------------------------
+lab_log "6. restart: write memory all, kill -9, adopt"
 out=$(topo_cli A write memory all)
 lab_assert_contains "$out" "\[OK\]" "write memory all"
 run_before=$(snapshot)
@@ -273,6 +279,7 @@ lab_assert_eq "$(fetch c1out 172.16.1.1 80)" www-c1 "traffic passes after the re
 lab_assert_eq "$(ip -n "$NS2" -o link show | grep -c mctx:)" 2 "context2 kept both interfaces"
 
 # ---- 7. mac-address auto, deallocation, removal ----------------------------------------
+lab_log "7. mac-address auto, deallocation, removal"
 sys_cfg "mac-address auto" >/dev/null
 lab_assert_contains "$(ip -n "$NS1" -o link show inside_context1)" "link/ether a2:" "mac-address auto gives A2xx MACs"
 lab_assert_eq "$(fetch c1out 172.16.1.1 80)" www-c1 "traffic passes with the new MACs"

@@ -113,15 +113,26 @@ lab_assert_fails() {
 
 # lab_wait_for CMD TIMEOUT: evaluates the shell text CMD every 0.1 s until it
 # succeeds (return 0) or TIMEOUT seconds (integer) pass (return 1).
+# LAB_TIME_SCALE (integer, default 1) multiplies every TIMEOUT: the VM lab
+# (tests/vm/20_fo_lab_sctp.sh) runs under qemu's software emulation, many
+# times slower than this machine, where the tests' waits would be too tight.
 lab_wait_for() {
 	local tries
-	tries=$(( ${2:-5} * 10 ))
+	tries=$(( ${2:-5} * 10 * $(lab_time_scale) ))
 	while [ "$tries" -gt 0 ]; do
 		eval "$1" >/dev/null 2>&1 && return 0
 		sleep 0.1
 		tries=$((tries - 1))
 	done
 	eval "$1" >/dev/null 2>&1
+}
+
+# The integer LAB_TIME_SCALE (see lab_wait_for), 1 when unset or invalid.
+lab_time_scale() {
+	case ${LAB_TIME_SCALE:-1} in
+	'' | *[!0-9]* | 0) echo 1 ;;
+	*) echo "$LAB_TIME_SCALE" ;;
+	esac
 }
 
 # ---- run id, work dir, cleanup ----------------------------------------------

@@ -240,7 +240,7 @@ topo_stop_unit() {
 	pid=$(topo_unit_pid "$u")
 	[ -n "$pid" ] || return 0
 	kill -TERM "$pid" 2>/dev/null || true
-	tries=$(( ${2:-10} * 10 ))
+	tries=$(( ${2:-10} * 10 * $(lab_time_scale) ))   # LAB_TIME_SCALE: lib.sh
 	while lab_pid_alive "$pid" && [ "$tries" -gt 0 ]; do
 		sleep 0.1
 		tries=$((tries - 1))
@@ -276,7 +276,7 @@ topo_wait_console() {
 	local u sock tries
 	u=$1
 	sock=$(topo_console_socket "$u")
-	tries=$(( ${2:-10} * 10 ))
+	tries=$(( ${2:-10} * 10 * $(lab_time_scale) ))   # LAB_TIME_SCALE: lib.sh
 	while [ "$tries" -gt 0 ]; do
 		[ -S "$sock" ] && topo_unit_alive "$u" && return 0
 		topo_unit_alive "$u" || break

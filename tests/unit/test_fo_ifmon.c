@@ -85,7 +85,7 @@ struct step {
 	enum step_kind kind;
 	uint64_t at_ms;
 	enum fo_if_state want;       /* this unit's state after the step */
-	enum fo_if_state want_mate;  /* FO_IF_MAX: "Unknown" */
+	enum fo_if_state want_mate;  /* FO_IFS_MAX: "Unknown" */
 	enum fo_if_test want_test;   /* test running after the step */
 };
 
@@ -105,12 +105,12 @@ static const struct script instant_bcast = { .start = { P, W, W, P },
 					     .finish = { P, F, F, F } };
 
 #define NONE FO_IF_TEST_MAX
-#define UNK FO_IF_MAX
-#define NORMAL FO_IF_NORMAL
-#define WAITING FO_IF_WAITING
-#define TESTING FO_IF_TESTING
-#define FAILED FO_IF_FAILED
-#define NOLINK FO_IF_NO_LINK
+#define UNK FO_IFS_MAX
+#define NORMAL FO_IFS_NORMAL
+#define WAITING FO_IFS_WAITING
+#define TESTING FO_IFS_TESTING
+#define FAILED FO_IFS_FAILED
+#define NOLINK FO_IFS_NO_LINK
 
 struct sm_case {
 	const char *name;
@@ -202,7 +202,7 @@ static void apply_step(struct fo_ifsm *sm, const struct step *st)
 {
 	switch (st->kind) {
 	case S_HELLO:
-		fo_ifsm_hello(sm, st->at_ms, FO_IF_NORMAL);
+		fo_ifsm_hello(sm, st->at_ms, FO_IFS_NORMAL);
 		break;
 	case S_TICK:
 		fo_ifsm_tick(sm, st->at_ms);
@@ -233,7 +233,7 @@ static void test_sm_table(void **state)
 		struct fo_ifsm *sm = fo_ifsm_create(&fake_ops, &f, 1000, 100, 0);
 
 		assert_non_null(sm);
-		assert_int_equal(fo_ifsm_state(sm), FO_IF_WAITING);
+		assert_int_equal(fo_ifsm_state(sm), FO_IFS_WAITING);
 		for (size_t i = 0; k->steps[i].kind != S_END; i++) {
 			const struct step *st = &k->steps[i];
 
@@ -271,7 +271,7 @@ static void test_sm_deadlines_and_args(void **state)
 	assert_non_null(sm);
 	/* Waiting, mate never heard: nothing to wait for. */
 	assert_true(fo_ifsm_next_deadline(sm) == UINT64_MAX);
-	fo_ifsm_hello(sm, 700, FO_IF_NORMAL);
+	fo_ifsm_hello(sm, 700, FO_IFS_NORMAL);
 	assert_true(fo_ifsm_next_deadline(sm) == 1700);
 	assert_int_equal(fo_ifsm_set_times(sm, 0, 1), -EINVAL);
 	assert_int_equal(fo_ifsm_set_times(sm, 2000, 50), 0);
@@ -281,13 +281,13 @@ static void test_sm_deadlines_and_args(void **state)
 	assert_true(fo_ifsm_next_deadline(sm) == 2750);
 	/* A bogus state from the mate reads as Unknown. */
 	fo_ifsm_hello(sm, 2800, (enum fo_if_state)77);
-	assert_int_equal(fo_ifsm_mate_state(sm), FO_IF_MAX);
-	assert_string_equal(fo_if_state_name(FO_IF_MAX), "Unknown");
-	assert_string_equal(fo_if_state_name(FO_IF_NO_LINK), "No Link");
-	assert_true(fo_if_state_is_failure(FO_IF_FAILED));
-	assert_true(fo_if_state_is_failure(FO_IF_NO_LINK));
-	assert_false(fo_if_state_is_failure(FO_IF_TESTING));
-	assert_false(fo_if_state_is_failure(FO_IF_WAITING));
+	assert_int_equal(fo_ifsm_mate_state(sm), FO_IFS_MAX);
+	assert_string_equal(fo_if_state_name(FO_IFS_MAX), "Unknown");
+	assert_string_equal(fo_if_state_name(FO_IFS_NO_LINK), "No Link");
+	assert_true(fo_if_state_is_failure(FO_IFS_FAILED));
+	assert_true(fo_if_state_is_failure(FO_IFS_NO_LINK));
+	assert_false(fo_if_state_is_failure(FO_IFS_TESTING));
+	assert_false(fo_if_state_is_failure(FO_IFS_WAITING));
 	fo_ifsm_destroy(sm);
 }
 
@@ -497,25 +497,25 @@ static struct fo_ifmon *mon(struct lab *l, bool side_a, uint32_t own,
 
 static bool both_normal(struct lab *l)
 {
-	return fo_ifmon_state(l->a) == FO_IF_NORMAL &&
-	       fo_ifmon_state(l->b) == FO_IF_NORMAL &&
-	       fo_ifmon_mate_state(l->a) == FO_IF_NORMAL;
+	return fo_ifmon_state(l->a) == FO_IFS_NORMAL &&
+	       fo_ifmon_state(l->b) == FO_IFS_NORMAL &&
+	       fo_ifmon_mate_state(l->a) == FO_IFS_NORMAL;
 }
 
 static bool a_no_link(struct lab *l)
 {
-	return fo_ifmon_state(l->a) == FO_IF_NO_LINK;
+	return fo_ifmon_state(l->a) == FO_IFS_NO_LINK;
 }
 
 static bool a_normal_mate_failed(struct lab *l)
 {
-	return fo_ifmon_state(l->a) == FO_IF_NORMAL &&
-	       fo_ifmon_mate_state(l->a) == FO_IF_FAILED;
+	return fo_ifmon_state(l->a) == FO_IFS_NORMAL &&
+	       fo_ifmon_mate_state(l->a) == FO_IFS_FAILED;
 }
 
 static bool a_failed(struct lab *l)
 {
-	return fo_ifmon_state(l->a) == FO_IF_FAILED;
+	return fo_ifmon_state(l->a) == FO_IFS_FAILED;
 }
 
 static bool seen(const struct lab *l, enum fo_if_state s)
@@ -551,7 +551,7 @@ static void test_veth_hellos_and_show(void **state)
 			    "Interface inside (10.77.0.2): Normal\n");
 	buf_free(&out);
 	assert_int_equal(fo_ifmon_counter(l->a, FO_IFMON_DROP_SELF), 0);
-	assert_true(seen(l, FO_IF_NORMAL));
+	assert_true(seen(l, FO_IFS_NORMAL));
 	/* A probe is answered at once. */
 	assert_int_equal(fo_ifmon_probe_mate(l->a), 0);
 }
@@ -577,7 +577,7 @@ static void test_veth_link_down_at_once(void **state)
 	assert_int_equal(sh("ip -n %s link set %s up", l->ns_b, l->if_b), 0);
 	run_until(l, both_normal, 3000);
 	assert_false(l->timed_out);
-	assert_true(seen(l, FO_IF_WAITING));
+	assert_true(seen(l, FO_IFS_WAITING));
 }
 
 static void test_veth_silent_mate_still_answers(void **state)
@@ -589,7 +589,7 @@ static void test_veth_silent_mate_still_answers(void **state)
 	l->b = NULL;
 	run_until(l, a_normal_mate_failed, 3000);
 	assert_false(l->timed_out);
-	assert_true(seen(l, FO_IF_TESTING));
+	assert_true(seen(l, FO_IFS_TESTING));
 	assert_true(fo_ifmon_counter(l->a, FO_IFMON_TESTS_RUN) >= 1);
 }
 
@@ -607,7 +607,7 @@ static void test_veth_dead_segment_fails(void **state)
 			    l->ns_b, l->if_b), 0);
 	run_until(l, a_failed, 4000);
 	assert_false(l->timed_out);
-	assert_true(seen(l, FO_IF_TESTING));
+	assert_true(seen(l, FO_IFS_TESTING));
 	st[0] = fo_ifmon_state(l->a);
 	assert_true(fo_ifmon_policy_exceeded(st, 1, 1, false));
 	assert_true(fo_ifmon_group_exceeded(&l->a, 1, 100, true));
@@ -615,7 +615,7 @@ static void test_veth_dead_segment_fails(void **state)
 
 static bool a_waiting(struct lab *l)
 {
-	return fo_ifmon_state(l->a) == FO_IF_WAITING;
+	return fo_ifmon_state(l->a) == FO_IFS_WAITING;
 }
 
 static void test_veth_waiting_without_standby(void **state)
@@ -627,7 +627,7 @@ static void test_veth_waiting_without_standby(void **state)
 	l->b = mon(l, false, IP_B, IP_A);
 	run_until(l, a_normal_mate_failed, 600); /* must not happen */
 	assert_true(l->timed_out);
-	assert_int_equal(fo_ifmon_state(l->a), FO_IF_WAITING);
+	assert_int_equal(fo_ifmon_state(l->a), FO_IFS_WAITING);
 	fo_ifmon_format_line(l->a, true, true, &out);
 	assert_string_equal(out.data,
 			    "context1 Interface inside (0.0.0.0): Waiting\n");
@@ -695,12 +695,12 @@ static void test_veth_garbage_dropped(void **state)
 	run_until(l, a_drops_seen, 2000);
 	assert_false(l->timed_out);
 	assert_int_equal(fo_ifmon_counter(l->a, FO_IFMON_RX), 0);
-	assert_int_equal(fo_ifmon_state(l->a), FO_IF_WAITING);
+	assert_int_equal(fo_ifmon_state(l->a), FO_IFS_WAITING);
 	/* A well-formed hello from the mate's address is accepted. */
 	send_from_b(l, hello, 20, IP_B);
 	run_until(l, a_normal_mate_failed, 300);     /* just let it run */
 	assert_int_equal(fo_ifmon_counter(l->a, FO_IFMON_RX), 1);
-	assert_int_equal(fo_ifmon_mate_state(l->a) == FO_IF_MAX, 0);
+	assert_int_equal(fo_ifmon_mate_state(l->a) == FO_IFS_MAX, 0);
 }
 
 static void test_create_errors(void **state)

@@ -64,13 +64,34 @@ mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 modprobe crc32c_generic    # libcrc32c needs it, sctp needs libcrc32c
 for m in virtio_pci 9pnet_virtio 9p sctp veth; do modprobe $m; done
-mount -t 9p -o trans=virtio,version=9p2000.L,ro host /host
+# What the two-unit lab needs (tests/lab/topo.sh, contexts/ctx_fw.c's
+# ruleset, repl_ct's ctnetlink): bridges, nftables with the expressions the
+# context firewall renders (ct, nat, masq, connlimit, named counters), and
+# conntrack over netlink.  8021q is optional (the lab uses plain veths).
+for m in bridge 8021q nfnetlink nf_tables nf_conntrack nf_conntrack_netlink \
+	 nf_nat nft_ct nft_nat nft_chain_nat nft_masq nft_connlimit \
+	 nft_objref nft_reject_inet nft_fib_inet; do
+	modprobe $m || echo "vm: modprobe $m failed"
+done
+# Anything else nf_tables asks for ("nft-expr-..." aliases) loads on
+# demand from this initramfs: the kernel runs its modprobe helper from
+# init's root, which is this one, not the chroot.
+echo /bin/modprobe > /proc/sys/kernel/modprobe
+# cache=loose: the host tree does not change under a run, and without a
+# cache every exec (ip, sh, the daemons) reads its binary over 9p again.
+mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=512000 host /host
 # The host's / is read-only here: give the chroot what it must write.
 mount -t proc proc /host/proc
 mount -t sysfs sys /host/sys
 mount -t devtmpfs dev /host/dev
 mount -t tmpfs tmp /host/run
 mount -t tmpfs tmp /host/tmp
+mkdir -p /host/dev/shm /host/dev/pts
+mount -t tmpfs shm /host/dev/shm
+mount -t devpts pts /host/dev/pts
+# `ip netns` keeps its namespace handles under /run/netns (/var/run is a
+# link to /run on Debian); it makes that folder a shared mount itself.
+mkdir -p /host/run/netns
 cmd=$(sed -n 's/.*mctx.run=\([^ ]*\).*/\1/p' /proc/cmdline)
 echo "vm: running $cmd"
 chroot /host /bin/sh "$cmd"
