@@ -131,7 +131,7 @@ lab_wait_for() {
 lab_time_scale() {
 	case ${LAB_TIME_SCALE:-1} in
 	'' | *[!0-9]* | 0) echo 1 ;;
-	*) echo "$LAB_TIME_SCALE" ;;
+	*) echo "${LAB_TIME_SCALE:-1}" ;;
 	esac
 }
 
