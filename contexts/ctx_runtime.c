@@ -15,6 +15,7 @@
 #include "contexts/ctx_fw.h"
 #include "contexts/ctx_ns.h"
 #include "contexts/ctx_show.h"
+#include "failover/fo_ifmon.h"
 #include "system/cli.h"
 
 struct ctx_rt_unit {
@@ -291,10 +292,25 @@ static void *zalloc(size_t n, size_t size)
 	return p;
 }
 
+/* Failover interface monitoring's hellos (failover/fo_ifmon.h) reach a
+ * context with a `monitor-interface`; fo_ifmon checks their source. */
+static const struct ctx_fw_to_box ifmon_hello = {
+	.proto = IPPROTO_UDP, .port = FO_IFMON_UDP_PORT,
+	.src = { .kind = CTX_FW_ADDR_ANY },
+};
+
 static void build_policy(const struct ctx_config *cc, const struct sys_config *sys,
-			 const struct sys_context *sc, struct policy_store *ps)
+			 const struct sys_context *sc, bool standby,
+			 struct policy_store *ps)
 {
 	memset(ps, 0, sizeof *ps);
+	ps->p.standby = standby;
+	for (size_t i = 0; i < cc->nifaces; i++)
+		if (cc->ifaces[i].monitored) {
+			ps->p.to_box = &ifmon_hello;
+			ps->p.n_to_box = 1;
+			break;
+		}
 	ps->ifcs = zalloc(cc->nifaces, sizeof *ps->ifcs);
 	for (size_t i = 0; i < cc->nifaces; i++) {
 		const struct ctx_iface *f = &cc->ifaces[i];
@@ -621,7 +637,7 @@ int ctx_rt_apply(struct ctx_rt *rt, const struct ctx_config *cc,
 
 	struct policy_store ps;
 	char err[512] = "";
-	build_policy(cc, sys, sc, &ps);
+	build_policy(cc, sys, sc, standby, &ps);
 	rc = ctx_fw_apply(rt->fw, &ps.p, err, sizeof err);
 	policy_free(&ps);
 	if (rc < 0 && !first_err) {

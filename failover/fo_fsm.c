@@ -192,6 +192,12 @@ static void flush_hello(struct fo_fsm *f)
 		send_msg(f, FO_MSG_HELLO, 0, FO_R_NONE);
 }
 
+void fo_fsm_send_hello(struct fo_fsm *f)
+{
+	if (f->enabled || f->mate_present)
+		send_msg(f, FO_MSG_HELLO, 0, FO_R_NONE);
+}
+
 /* Messages reach the mate and it can act on them. */
 static bool mate_reachable(const struct fo_fsm *f)
 {

@@ -227,6 +227,10 @@ int fo_fsm_input(struct fo_fsm *fsm, unsigned group, enum fo_event ev);
 int fo_fsm_recv(struct fo_fsm *fsm, const struct fo_msg *msg);
 /* A timer armed through ops->timer_arm expired. */
 int fo_fsm_timer_fired(struct fo_fsm *fsm, enum fo_timer t, unsigned group);
+/* Sends a HELLO with the current snapshot now.  Changes no state: for a
+ * unit busy in one long operation (applying the mate's configuration) so
+ * its mate keeps hearing it. */
+void fo_fsm_send_hello(struct fo_fsm *fsm);
 
 /* Operator commands; group FO_GROUP_ALL = the unit-level form.  The
  * result's text (fo_cmd_result_text) is for the console. */

@@ -328,7 +328,7 @@ static bool deliver(struct fo_transport *t, enum fo_channel ch)
 	struct conn *c = &t->ch[ch];
 	struct fo_link_chan_stats *s = &t->st.ch[ch];
 	uint64_t gen = t->gen;
-	size_t off = 0, frames = 0, flen;
+	size_t off = 0, frames = 0, flen, pending_len = 0;
 	int rc;
 
 	/* Count first: "Recv Q" shows what one read made ready. */
@@ -337,6 +337,10 @@ static bool deliver(struct fo_transport *t, enum fo_channel ch)
 		off += flen;
 		frames++;
 	}
+	/* The first loop stopped at a frame whose header is in but whose
+	 * body is not: remember its length, the loop below reuses flen. */
+	if (rc == 0)
+		pending_len = flen;
 	if (rc == -EBADMSG) {
 		t->st.bad_frames++;
 		mlog(MSG_920105, "failover link (%s): malformed frame on the "
@@ -359,7 +363,8 @@ static bool deliver(struct fo_transport *t, enum fo_channel ch)
 	memmove(c->rx, c->rx + off, c->rx_len - off);
 	c->rx_len -= off;
 	/* Make room for the whole next frame once its header is in. */
-	if (rc == 0 && !rx_room(c, flen - c->rx_len)) {
+	if (rc == 0 && pending_len > c->rx_len &&
+	    !rx_room(c, pending_len - c->rx_len)) {
 		link_down(t, "out of memory");
 		return false;
 	}

@@ -117,6 +117,24 @@ static void on_kick(struct ev_loop *loop, struct ev_timer *t, void *arg)
 	fo_unit_flush(arg);
 }
 
+/* The unit is busy in one long operation on the loop's thread (applying
+ * the mate's configuration can take longer than a sub-second hold time).
+ * Keep saying hello, and since nothing could be read meanwhile, do not
+ * hold the mate's silence against it: restart our hold timer. */
+static void on_busy(void *arg)
+{
+	struct fo_unit *fu = arg;
+	uint64_t now = now_ms();
+	if (!fu->fsm || !fu->link || !fu->cur.poll_ms ||
+	    now - fu->busy_hello_ms < fu->cur.poll_ms / 2)
+		return;
+	fu->busy_hello_ms = now;
+	fo_fsm_send_hello(fu->fsm);
+	struct ev_timer *hold = fu->timers[FO_TIMER_HOLD][0].timer;
+	if (ev_timer_pending(hold))
+		ev_timer_start(hold, (uint64_t)fu->cur.hold_ms * 1000);
+}
+
 /* ------------------------------------------------------------ FSM ops */
 
 static uint64_t op_now_ms(void *ctx) { return now_ms(); }
@@ -170,6 +188,7 @@ static void fill_hello(struct fo_unit *fu, struct fo_hello *h)
 		gi->if_monitored = (uint16_t)fo_unit_ifmon_count(fu, g, false);
 		gi->if_failed = (uint16_t)fo_unit_ifmon_count(fu, g, true);
 	}
+	fo_unit_ifmon_summary(fu, h);
 	if (fu->repl.hello_digests)
 		fu->repl.hello_digests(fu->repl.arg, h);
 	if (h->n_digests > FO_HELLO_CTX_MAX)
@@ -280,6 +299,9 @@ static void op_transition(void *ctx, const struct fo_transition *t)
 		fu->mate_up = false;
 		push(fu, PEND_MATE_DOWN, 0, 0);
 	}
+	/* A group that reached Active or Standby Ready is held to its
+	 * interface-policy from now on. */
+	fo_unit_ifmon_transition(fu);
 }
 
 static const struct fo_fsm_ops fsm_ops = {
@@ -381,6 +403,7 @@ static void on_frame(void *arg, enum fo_channel ch, const uint8_t *frame,
 	if (fo_crypto_open(fu->crypto, fu->rxbuf, len, &msg_len) !=
 	    FO_CRYPTO_OK)
 		return;  /* counted and logged by fo_crypto */
+	fo_unit_ifmon_mate_heard(fu);
 	v = fo_wire_decode(fu->rxbuf, msg_len, m);
 	if (v != FO_WIRE_OK) {
 		fu->bad_msgs++;
@@ -827,6 +850,7 @@ int fo_unit_create(struct ev_loop *loop, struct unit *u, struct fo_unit **out)
 	fu->cur.poll_ms = FO_DEFAULT_UNIT_POLL_MS;
 	fu->cur.hold_ms = FO_DEFAULT_UNIT_HOLD_MS;
 	fu->cur.role = FO_WIRE_ROLE_PRIMARY;
+	unit_set_busy_hook(u, on_busy, fu);
 	*out = fu;
 	return 0;
 }
@@ -835,6 +859,7 @@ void fo_unit_destroy(struct fo_unit *fu)
 {
 	if (!fu)
 		return;
+	unit_set_busy_hook(fu->u, NULL, NULL);
 	fo_unit_exec_cancel_all(fu);
 	fo_unit_ifmon_close(fu);
 	if (fu->link)

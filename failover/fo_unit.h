@@ -98,6 +98,11 @@ void fo_unit_set_repl_hooks(struct fo_unit *fu, const struct fo_repl_hooks *h);
 void fo_unit_config_changed(struct fo_unit *fu, bool loading);
 /* The same work now: returns 0 or -errno (link addresses, sockets). */
 int fo_unit_apply_config(struct fo_unit *fu);
+/* A context's configuration changed or was applied to its namespace (a
+ * command inside it, a replay, a takeover): the monitored interfaces
+ * (`monitor-interface`) are re-read once the current batch is over.
+ * NULL fu is a no-op. */
+void fo_unit_contexts_changed(struct fo_unit *fu);
 
 /* Encodes, seals (fo_crypto) and queues m on its type's channel.  Returns
  * 0, -ENOTCONN (no link), -ENOBUFS (queue full), -EINVAL (bad message). */

@@ -55,6 +55,10 @@ struct fo_mon {
 	char nameif[SYS_NAME_MAX];
 	int group;
 	struct fo_ifmon *m;    /* NULL: could not start (shown Waiting) */
+	char netns[128];       /* the context's namespace */
+	char ifname[16];       /* its Linux link there */
+	uint32_t ip, standby;  /* configured addresses, host order; 0 none */
+	uint32_t poll_ms, hold_ms;
 };
 
 struct fo_unit {
@@ -68,6 +72,7 @@ struct fo_unit {
 
 	struct fo_timer_slot timers[FO_TIMER_MAX][FO_GROUP_COUNT + 1];
 	struct ev_timer *kick;          /* delivers queued work */
+	uint64_t busy_hello_ms;         /* last hello sent while busy */
 	struct ev_timer *apply_timer;   /* deferred fo_unit_apply_config */
 	struct ev_timer *carrier_timer; /* polls the LAN interface carrier */
 	struct fo_pend pend[64];
@@ -95,8 +100,14 @@ struct fo_unit {
 	/* interface monitoring (fo_unit_ifmon.c) */
 	struct fo_mon *mons;
 	size_t nmons;
-	struct ev_timer *probe_timer;
-	uint64_t probe_sent_ms;
+	struct ev_timer *sync_timer;     /* deferred fo_unit_ifmon_sync */
+	struct ev_timer *policy_timer;   /* deferred interface-policy check */
+	struct ev_timer *probe_timer;    /* data-interface test under way */
+	struct ev_timer *preprobe_timer; /* link silent: probe ahead */
+	uint64_t probe_sent_ms;          /* 0: no probe out */
+	bool probe_waiting;              /* the FSM waits for the answer */
+	bool if_exceeded[FO_GROUPS];     /* as last fed to the FSM */
+	uint64_t if_failing_ms[FO_GROUPS]; /* exceeded since; 0: not */
 };
 
 void fo_unit_flush(struct fo_unit *fu);
@@ -118,6 +129,12 @@ size_t fo_unit_ifmon_count(const struct fo_unit *fu, int group, bool failed);
 /* Starts the FSM's data-interface test; -ENOENT when there is nothing to
  * test with (the mate is then dead). */
 int fo_unit_ifmon_probe(struct fo_unit *fu);
+/* A group changed state (the interface-policy is checked again). */
+void fo_unit_ifmon_transition(struct fo_unit *fu);
+/* An authenticated frame came from the mate over the failover link. */
+void fo_unit_ifmon_mate_heard(struct fo_unit *fu);
+/* Fills h->ifs / h->n_ifs: this unit's monitored interfaces' states. */
+void fo_unit_ifmon_summary(const struct fo_unit *fu, struct fo_hello *h);
 /* "context1 Interface inside (192.168.1.1): Normal" lines of a group
  * (group 0: all; ctx non-NULL: only its). */
 void fo_unit_ifmon_format(const struct fo_unit *fu, const char *ctx,

@@ -198,7 +198,7 @@ static const char *const if_status_names[] = {
 	[FO_IF_UNKNOWN] = "Unknown", [FO_IF_NORMAL] = "Normal",
 	[FO_IF_FAILED] = "Failed", [FO_IF_WAITING] = "Waiting",
 	[FO_IF_LINK_DOWN] = "Link Down", [FO_IF_NO_LINK] = "No Link",
-	[FO_IF_NOT_MONITORED] = "Not-Monitored",
+	[FO_IF_NOT_MONITORED] = "Not-Monitored", [FO_IF_TESTING] = "Testing",
 };
 _Static_assert(sizeof if_status_names / sizeof if_status_names[0] ==
 	       FO_IF_STATUS_MAX, "if_status_names");

@@ -116,7 +116,8 @@ enum fo_group_action {
 /* As `show failover` prints a monitored interface. */
 enum fo_if_status {
 	FO_IF_UNKNOWN, FO_IF_NORMAL, FO_IF_FAILED, FO_IF_WAITING,
-	FO_IF_LINK_DOWN, FO_IF_NO_LINK, FO_IF_NOT_MONITORED, FO_IF_STATUS_MAX
+	FO_IF_LINK_DOWN, FO_IF_NO_LINK, FO_IF_NOT_MONITORED, FO_IF_TESTING,
+	FO_IF_STATUS_MAX
 };
 
 /* Replicated object kinds (STATE records). */

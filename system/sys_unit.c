@@ -41,6 +41,8 @@ struct unit {
 	bool group_standby[SYS_MAX_GROUPS];
 	unit_exec_hook exec_hook;
 	void *exec_hook_arg;
+	void (*busy_hook)(void *arg);
+	void *busy_arg;
 	unit_ctx_watch ctx_watch;     /* confined console sockets */
 	void *ctx_watch_arg;
 	/* failover/: the failover manager (NULL without an event loop) and
@@ -67,6 +69,10 @@ static void unit_executed(void *owner, struct cli_session *s,
 	if ((cmd->flags & CLI_F_CONFIG) && !cli_context(s) &&
 	    (status == CLI_OK || status == CLI_WARNING))
 		fo_unit_config_changed(u->fo, false);
+	/* ... and a context one may name a monitored interface. */
+	if ((cmd->flags & CLI_F_CONFIG) && cli_context(s) &&
+	    (status == CLI_OK || status == CLI_WARNING))
+		fo_unit_contexts_changed(u->fo);
 	if (u->exec_hook)
 		u->exec_hook(u->exec_hook_arg, s, cmd, line, status);
 }
@@ -90,6 +96,18 @@ static const struct cli_session_ops session_ops = {
 	.prompt_extra = unit_prompt_extra,
 	.executed = unit_executed,
 };
+
+void unit_set_busy_hook(struct unit *u, void (*fn)(void *arg), void *arg)
+{
+	u->busy_hook = fn;
+	u->busy_arg = arg;
+}
+
+void unit_busy(struct unit *u)
+{
+	if (u->busy_hook)
+		u->busy_hook(u->busy_arg);
+}
 
 void unit_set_exec_hook(struct unit *u, unit_exec_hook fn, void *arg)
 {
@@ -264,6 +282,7 @@ int unit_replay(struct unit *u, const char *ctx, const char *text,
 		if (len && line[len - 1] == '\r')
 			line[len - 1] = '\0';
 		lineno++;
+		unit_busy(u);
 		buf_reset(&out);
 		enum cli_status st = cli_execute(loader, line, &out);
 		if (st != CLI_OK && st != CLI_WARNING) {
@@ -550,8 +569,10 @@ int unit_context_apply(struct unit *u, const char *ctx, struct buf *msg)
 		return -ENOENT;
 	if (!c->rt)
 		return 0;
+	unit_busy(u);
 	struct sys_context *sc = sys_config_context(u->sys, ctx, false);
 	int g = sc ? sys_config_context_group(u->sys, sc) : 1;
+	fo_unit_contexts_changed(u->fo);  /* failover/: monitored interfaces */
 	return ctx_rt_apply(c->rt, c->cfg, u->sys, sc, u->group_standby[g - 1],
 			    msg);
 }

@@ -117,6 +117,13 @@ typedef void (*unit_notice_fn)(void *arg, const char *text);
 void unit_set_notice(struct unit *u, unit_notice_fn fn, void *arg);
 void unit_notice(struct unit *u, const char *text);
 
+/* Called now and then during long operations on the loop's thread
+ * (replaying a configuration, applying contexts): the failover layer keeps
+ * its hellos going, so a unit busy applying its mate's configuration is not
+ * taken for dead.  One hook per unit, NULL to remove. */
+void unit_set_busy_hook(struct unit *u, void (*fn)(void *arg), void *arg);
+void unit_busy(struct unit *u);
+
 /* Command tables of each subsystem (declared once, in their .c files). */
 extern const struct cli_cmd sys_cmds[];
 extern const struct cli_cmd ctx_cmds[];

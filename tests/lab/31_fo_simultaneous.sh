@@ -23,6 +23,8 @@ topo_fo_wait A 1 Active 15 || lab_fail "A: group 1 not Active"
 topo_fo_wait B 2 Active 15 || lab_fail "B: group 2 not Active"
 topo_fo_wait A 2 "Standby Ready" 15 || lab_fail "A: group 2 not Standby Ready"
 topo_fo_wait B 1 "Standby Ready" 15 || lab_fail "B: group 1 not Standby Ready"
+# Normal once the data-interface hellos (fo_ifmon) were heard both ways.
+lab_wait_for "topo_cli A show failover | grep -q 'context2 Interface inside (192.168.2.2): Normal'" 20 || true
 out=$(topo_cli A show failover)
 lab_assert_contains "$out" "context1 Interface inside \(192.168.1.1\): Normal" "A: context1 active address"
 lab_assert_contains "$out" "context2 Interface inside \(192.168.2.2\): Normal" "A: context2 standby address"

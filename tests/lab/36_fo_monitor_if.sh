@@ -42,6 +42,9 @@ topo_fo_wait B 2 "Standby Ready" 30 || lab_fail "B: group 2 not Standby Ready"
 # 5 s: the first hello of each side goes out at once).
 lab_wait_for "ctx_cli A context1 show monitor-interface | grep -q 'Interface inside (192.168.1.1): Normal'" 20 ||
 	{ ctx_cli A context1 show monitor-interface >&2; lab_fail "A: context1 inside not Normal"; }
+# B hears A's hello at about the time A hears B's: wait for it too.
+lab_wait_for "ctx_cli B context1 show monitor-interface | grep -q 'Interface inside (192.168.1.2): Normal'" 20 ||
+	{ ctx_cli B context1 show monitor-interface >&2; lab_fail "B: context1 inside not Normal"; }
 out=$(ctx_cli B context1 show monitor-interface)
 lab_assert_contains "$out" "Interface inside \(192\.168\.1\.2\): Normal" "B: context1 inside Normal"
 lab_assert_contains "$out" "Interface outside \(172\.16\.1\.2\): Normal" "B: context1 outside Normal"

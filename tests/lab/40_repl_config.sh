@@ -76,6 +76,10 @@ lab_assert_not_contains "$out" "NOT performed" "no warning in context2 on A (act
 ctx_cmd A context2 "no route inside 10.44.0.0 255.255.0.0 192.168.2.5" >/dev/null
 lab_wait_for "topo_cli A show failover statistics | grep -q 'Config Mismatch.*context1'" 5 ||
 	lab_fail "A's digests did not detect context1's divergence"
+# `show failover state` says "Sync Done" only while the digests match.
+out=$(topo_cli A show failover state)
+lab_assert_contains "$out" "Config Mismatch:.*context1" "show failover state reports the mismatch"
+lab_assert_not_contains "$out" "Sync Done" "show failover state does not say Sync Done while diverged"
 topo_fo_log_has A 930201 || lab_fail "A: no 930201 (digest mismatch) logged"
 out=$(run_ctx A context1 "write standby")
 lab_assert_contains "$out" "\[OK\]" "write standby in context1"
@@ -86,6 +90,7 @@ out=$(printf 'write standby\n' | "$MCTX_BUILD/mctx" -S "$(topo_console_socket A)
 lab_assert_contains "$out" "\[OK\]" "write standby in the system space"
 lab_wait_for "topo_cli A show failover statistics | grep -q 'Configuration state: Sync Done'" 5 ||
 	lab_fail "digests do not match after write standby"
+lab_assert_contains "$(topo_cli A show failover state)" "Sync Done" "show failover state: Sync Done again"
 
 # ---- write memory all saves on both ------------------------------------------------
 printf 'write memory all\n' | "$MCTX_BUILD/mctx" -S "$(topo_console_socket A)" >/dev/null 2>&1 || true

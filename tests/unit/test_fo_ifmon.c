@@ -26,6 +26,9 @@
 
 #include "failover/fo_ifmon.h"
 #include "failover/fo_ifsm.h"
+/* Both state vocabularies in one file: FO_IFS_* (monitor) and FO_IF_*
+ * (wire summary) must not clash (fo_unit_ifmon.c needs both). */
+#include "failover/fo_wire.h"
 #include "system/sys_buf.h"
 #include "system/sys_log.h"
 #include "system/sys_loop.h"

@@ -825,6 +825,65 @@ static void test_kernel_event_loss_and_bulk_repair(void **state)
 	assert_int_equal(repl_ct_flush_table(l->b), 0);
 }
 
+/* The stepwise dump delivers the whole table, no entry twice, in steps
+ * that stop soon after MAX (whole kernel messages only), and can be
+ * cancelled and restarted. */
+static void test_kernel_dump_in_steps(void **state)
+{
+	struct lab *l = need_lab(state);
+	enum { N = 3000 };
+	assert_int_equal(repl_ct_flush_table(l->a), 0);
+	for (int i = 0; i < N; i++) {
+		struct repl_ct_entry e = mk(IPPROTO_TCP, "10.7.0.1", "10.7.0.2",
+					    (uint16_t)(10000 + i), 443);
+		assert_int_equal(repl_ct_inject(l->a, &e), 0);
+	}
+	assert_int_equal(repl_ct_inject_flush(l->a), 0);
+
+	static const size_t steps[] = { 1, 100, 1000, 100000 };
+	for (size_t k = 0; k < sizeof steps / sizeof steps[0]; k++) {
+		struct collect got = { 0 };
+		bool done = false;
+		int calls = 0;
+		assert_false(repl_ct_dump_running(l->a));
+		assert_int_equal(repl_ct_dump_begin(l->a), 0);
+		assert_true(repl_ct_dump_running(l->a));
+		while (!done) {
+			size_t before = got.n;
+			int n = repl_ct_dump_step(l->a, steps[k], collect_fn, &got, &done);
+			assert_true(n >= 0);
+			assert_int_equal((size_t)n, got.n - before);
+			/* one kernel message past MAX at most */
+			assert_true((size_t)n < steps[k] + 1024);
+			calls++;
+		}
+		assert_false(repl_ct_dump_running(l->a));
+		assert_int_equal(got.n, N);
+		for (size_t i = 0; i < got.n; i++)
+			for (size_t j = i + 1; j < got.n; j++)
+				assert_false(got.v[i].orig.sport == got.v[j].orig.sport);
+		if (steps[k] == 1)
+			assert_true(calls > 3);
+		free(got.v);
+	}
+	/* Cancel half-way, start again: the whole table again. */
+	struct collect got = { 0 };
+	bool done = false;
+	assert_int_equal(repl_ct_dump_begin(l->a), 0);
+	assert_true(repl_ct_dump_step(l->a, 10, collect_fn, &got, &done) > 0);
+	repl_ct_dump_cancel(l->a);
+	got.n = 0;
+	assert_int_equal(repl_ct_dump_begin(l->a), 0);
+	while (!done)
+		assert_true(repl_ct_dump_step(l->a, 500, collect_fn, &got, &done) >= 0);
+	assert_int_equal(got.n, N);
+	free(got.v);
+	/* A step without a dump is an empty, finished one. */
+	assert_int_equal(repl_ct_dump_step(l->a, 10, collect_fn, &got, &done), 0);
+	assert_true(done);
+	assert_int_equal(repl_ct_flush_table(l->a), 0);
+}
+
 static void test_kernel_bad_namespace(void **state)
 {
 	(void)state;
@@ -851,6 +910,7 @@ int main(void)
 		cmocka_unit_test(test_kernel_filter),
 		cmocka_unit_test(test_kernel_events_and_echo),
 		cmocka_unit_test(test_kernel_event_loss_and_bulk_repair),
+		cmocka_unit_test(test_kernel_dump_in_steps),
 		cmocka_unit_test(test_kernel_bad_namespace),
 	};
 	int failed = cmocka_run_group_tests_name("repl_ct codec", codec, NULL, NULL);

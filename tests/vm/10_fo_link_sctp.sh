@@ -35,6 +35,11 @@ FO_LINK_TEST_FILTER='test_hello_latency_under_bulk_tcp' "$T" || exit \$?
 FO_LINK_TEST_FILTER='*_sctp' "$T"
 GUEST
 
+# One guest at a time (see 20_fo_lab_sctp.sh).
+exec 9>build/vm/.lock
+if ! flock -w "${VM_LOCK_WAIT:-300}" 9; then
+	echo "vm: another VM test held build/vm/.lock for ${VM_LOCK_WAIT:-300}s"; exit 77
+fi
 set +e
 timeout "${VM_TIMEOUT:-170}" qemu-system-x86_64 -machine q35,accel=tcg -m 1024 \
 	-smp 2 -kernel "$KERNEL" -initrd "$INITRD" \
