@@ -838,7 +838,10 @@ static void render_nat(const struct ctx_fw_policy *p, struct buf *out)
 	buf_free(&post);
 }
 
-static int render(const struct ctx_fw_policy *p, fw_hits_t hits, struct buf *out)
+/* denied: the conn-limit drops counted so far, carried over a re-apply
+ * like the ACE hit counts (show resource usage keeps counting). */
+static int render(const struct ctx_fw_policy *p, fw_hits_t hits,
+		  uint64_t denied, struct buf *out)
 {
 	if (ctx_fw_validate(p, NULL, 0))
 		return -EINVAL;
@@ -847,7 +850,11 @@ static int render(const struct ctx_fw_policy *p, fw_hits_t hits, struct buf *out
 	 * table, so the replacement is atomic. */
 	buf_puts(out, "table ip mctx\ndelete table ip mctx\ntable ip mctx {\n");
 	render_counters(p, hits, out);
-	buf_puts(out, "\tcounter conn_denied { }\n");
+	if (denied)
+		buf_printf(out, "\tcounter conn_denied { packets %llu bytes 0 }\n",
+			   (unsigned long long)denied);
+	else
+		buf_puts(out, "\tcounter conn_denied { }\n");
 	render_input(p, out);
 	render_acls(p, out);
 	render_forward(p, out);
@@ -858,7 +865,7 @@ static int render(const struct ctx_fw_policy *p, fw_hits_t hits, struct buf *out
 
 int ctx_fw_render(const struct ctx_fw_policy *p, struct buf *out)
 {
-	return render(p, NULL, out);
+	return render(p, NULL, 0, out);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1252,9 +1259,12 @@ int ctx_fw_apply(struct ctx_fw *fw, const struct ctx_fw_policy *p,
 	if (!copy)
 		return -ENOMEM;
 	uint64_t **hits = carry_hits(fw, p);
+	uint64_t denied = 0;
+	if (fw->applied && read_counters(fw, NULL, &denied))
+		denied = 0;
 	struct buf script;
 	buf_init(&script);
-	render(p, (fw_hits_t)hits, &script);
+	render(p, (fw_hits_t)hits, denied, &script);
 	hits_free(hits, p->n_acls);
 	rc = nft_in_ns(fw->netns, script.data, NULL, err, errlen);
 	buf_free(&script);

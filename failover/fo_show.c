@@ -150,7 +150,10 @@ void fo_unit_show_state(struct fo_unit *fu, struct buf *out)
 	buf_puts(out, "\n====Communication State===\n");
 	if (fo_fsm_mate_present(fu->fsm))
 		buf_puts(out, "\tMac set\n");
-	if (fo_fsm_link_failed(fu->fsm))
+	/* The LAN failover interface without carrier is failed even while
+	 * the mate is still heard over the stateful link's path. */
+	if (fo_fsm_link_failed(fu->fsm) ||
+	    (fu->carrier_known && !fu->carrier))
 		buf_puts(out, "\tFailover interface failed\n");
 	if (fo_fsm_state_stale(fu->fsm))
 		buf_puts(out, "\tStateful link down: state is stale\n");

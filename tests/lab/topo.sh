@@ -306,6 +306,17 @@ topo_cli() {
 : "${TOPO_FO_POLL_MS:=200}"
 : "${TOPO_FO_HOLD_MS:=800}"
 
+# topo_fo_time MS: a polltime value as the command takes it, "msec MS"
+# below a second, whole seconds from 1000 ms up (msec values stop at 999;
+# the VM lab, tests/vm/20_fo_lab_sctp.sh, runs the pair at 1 s / 5 s).
+topo_fo_time() {
+	if [ "$1" -ge 1000 ] && [ $(($1 % 1000)) -eq 0 ]; then
+		echo $(($1 / 1000))
+	else
+		echo "msec $1"
+	fi
+}
+
 # topo_fo_sysconfig UNIT [KEY] [GROUP1_LINES] [GROUP2_LINES]: the seed's
 # system space (pix1_system_lan.cfg, less Ethernet4/5 the lab lacks) for
 # UNIT (A primary, B secondary) with the lab's poll/hold.  KEY "" = none.
@@ -339,7 +350,7 @@ CFG
 failover link stateful Ethernet2
 failover interface ip LANFailover $TOPO_FOVER_ACTIVE 255.255.255.0 standby $TOPO_FOVER_STANDBY
 failover interface ip stateful $TOPO_STATE_ACTIVE 255.255.255.0 standby $TOPO_STATE_STANDBY
-failover polltime unit msec $TOPO_FO_POLL_MS holdtime msec $TOPO_FO_HOLD_MS
+failover polltime unit $(topo_fo_time "$TOPO_FO_POLL_MS") holdtime $(topo_fo_time "$TOPO_FO_HOLD_MS")
 failover group 1
 ${3:-}
 exit

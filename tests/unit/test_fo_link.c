@@ -40,7 +40,10 @@
 #endif
 
 /* Bound on a hello's one-way delay while the state channel is saturated. */
-#define HELLO_MAX_DELAY_US 25000
+/* Far below what queueing behind the 50 MB bulk would cost (hundreds of
+ * ms to seconds), far above scheduling noise of a loaded 2-core machine
+ * running ASan: the test asserts the behaviour; bench figures measure. */
+#define HELLO_MAX_DELAY_US 150000
 #define HELLO_PERIOD_US 2000
 #define PORT 3205
 #define KEY "lab-failover-key"
@@ -284,6 +287,30 @@ static const struct fo_link_handlers handlers = {
 	.on_frame = on_frame, .on_state = on_state,
 };
 
+/* Units a failed test left open: closed before the next test so one
+ * failure does not cascade into "Address already in use" everywhere. */
+static struct unit *open_units[8];
+
+static void track(struct unit *u, bool open)
+{
+	for (size_t i = 0; i < 8; i++)
+		if (open ? !open_units[i] : open_units[i] == u) {
+			open_units[i] = open ? u : NULL;
+			return;
+		}
+}
+
+static void unit_close(struct unit *u);
+
+static int close_leftovers(void **state)
+{
+	for (size_t i = 0; i < 8; i++)
+		if (open_units[i] && open_units[i]->link)
+			unit_close(open_units[i]);
+	memset(open_units, 0, sizeof open_units);
+	return 0;
+}
+
 static void unit_open(struct unit *u, struct ev_loop *loop, enum fo_wire_role role,
 		      const char *transport, unsigned n_addrs, uint64_t epoch,
 		      const struct fo_link_config *override)
@@ -300,16 +327,20 @@ static void unit_open(struct unit *u, struct ev_loop *loop, enum fo_wire_role ro
 	int rc = fo_link_create(&u->link, loop, &cfg, &handlers, u);
 	if (rc)
 		fail_msg("fo_link_create(%s): %s", transport, strerror(-rc));
+	track(u, true);
 	assert_string_equal(fo_link_transport_name(u->link), transport);
 }
 
 static void unit_close(struct unit *u)
 {
+	track(u, false);
 	fo_link_destroy(u->link);
 	fo_crypto_destroy(u->crypto);
 	free(u->lat_us);
 	free(u->scratch);
 	u->link = NULL;
+	u->lat_us = NULL;
+	u->scratch = NULL;
 }
 
 /* ---- running the loop until a condition holds ---- */
@@ -771,7 +802,7 @@ static void test_garbage_from_peer(void **state)
 }
 
 #define PER_TRANSPORT(fn, tr) \
-	{ #fn "_" #tr, fn, NULL, NULL, (void *)&tr##_case }
+	{ #fn "_" #tr, fn, close_leftovers, NULL, (void *)&tr##_case }
 
 int main(void)
 {
@@ -789,8 +820,8 @@ int main(void)
 		PER_TRANSPORT(test_hello_latency_under_bulk, sctp),
 		PER_TRANSPORT(test_reconnect, tcp),
 		PER_TRANSPORT(test_reconnect, sctp),
-		cmocka_unit_test(test_queue_limit),
-		cmocka_unit_test(test_garbage_from_peer),
+		cmocka_unit_test_setup(test_queue_limit, close_leftovers),
+		cmocka_unit_test_setup(test_garbage_from_peer, close_leftovers),
 	};
 	return cmocka_run_group_tests(tests, lab_setup, lab_teardown);
 }

@@ -45,6 +45,16 @@ for n in $TESTS; do
 	[ -f "$1" ] || { echo "vm: no lab test $n (tests/lab/${n}_*.sh)"; exit 1; }
 done
 
+# One guest at a time on this machine (the lock is outside the tree, so
+# other checkouts' runs take turns too): two TCG guests on its cores halve
+# each other's speed and the failover timers in them start to flap.  Taken
+# before build-initrd.sh, which rebuilds build/vm/ in place.
+command -v flock >/dev/null 2>&1 || { echo "vm: missing flock (util-linux)"; exit 77; }
+exec 9>"${VM_LOCK:-/tmp/mctx-vm.lock}"
+if ! flock -w "${VM_LOCK_WAIT:-300}" 9; then
+	echo "vm: another VM test held ${VM_LOCK:-/tmp/mctx-vm.lock} for ${VM_LOCK_WAIT:-300}s"; exit 77
+fi
+
 set +e
 paths=$(sh tests/vm/build-initrd.sh)
 rc=$?
@@ -55,8 +65,13 @@ INITRD=${paths#* }
 
 RUN="$PWD/build/vm/lab-$$.sh"
 LOG="$PWD/build/vm/lab-console-$$.log"
-cleanup() { rm -f "$RUN"; }
+# The guest runs a copy of the binaries: a rebuild of $B during the run
+# (others share this tree) must not change them under the 9p cache.
+SNAP=build/vm/bin-$$
+cleanup() { rm -rf "$RUN" "$SNAP"; }
 trap cleanup EXIT INT TERM
+mkdir -p "$SNAP"
+cp "$B/mctxd" "$B/mctx" "$SNAP/"
 
 # The guest script.  Each lab test keeps its work dir (LAB_KEEP_DIR=1, on
 # the guest's tmpfs) so its daemon logs can be read afterwards; the per
@@ -64,7 +79,7 @@ trap cleanup EXIT INT TERM
 # are what this script reads back from the console.
 cat > "$RUN" <<GUEST
 cd "$PWD"
-export MCTX_BUILD="$B" LAB_TIME_SCALE=${VM_TIME_SCALE:-3} LAB_KEEP_DIR=1
+export MCTX_BUILD="$SNAP" LAB_TIME_SCALE=${VM_TIME_SCALE:-3} LAB_KEEP_DIR=1
 default_timers=" ${VM_LAB_DEFAULT_TIMERS-30} "
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0}" UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 echo "vm: kernel \$(uname -r), \$(nproc) cpus"
@@ -102,12 +117,6 @@ for n in $TESTS; do
 done
 GUEST
 
-# One guest at a time: two TCG guests on this machine's cores halve each
-# other's speed and the failover timers in them start to flap.
-exec 9>build/vm/.lock
-if ! flock -w "${VM_LOCK_WAIT:-300}" 9; then
-	echo "vm: another VM test held build/vm/.lock for ${VM_LOCK_WAIT:-300}s"; exit 77
-fi
 echo "vm: booting $(basename "$KERNEL") (TCG) for lab tests: $TESTS (build $B)"
 t0=$(date +%s)
 set +e
