@@ -63,7 +63,7 @@ deps:
 
 # Every test: unit tests (cmocka) then lab tests; prints "N passed, N failed".
 test: deps
-	$(MAKE) --no-print-directory $(ASAN)/mctxd $(ASAN)/mctx $(UNIT_BINS)
+	$(MAKE) --no-print-directory $(REL)/mctxd $(REL)/mctx $(ASAN)/mctxd $(ASAN)/mctx $(UNIT_BINS)
 	@sh tests/run.sh $(ASAN)
 
 unit: $(UNIT_BINS)
@@ -78,7 +78,7 @@ fuzz:
 
 # The failover link over real SCTP: boots Debian's kernel under qemu.
 vm-test: deps
-	$(MAKE) --no-print-directory $(ASAN)/tests/test_fo_link
+	$(MAKE) --no-print-directory $(REL)/mctxd $(REL)/mctx $(ASAN)/tests/test_fo_link
 	@sh tests/run.sh $(ASAN) vm
 
 # Benchmarks print "name value unit" lines; each exits non-zero only when

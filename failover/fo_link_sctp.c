@@ -3,8 +3,9 @@
  *
  * Two one-to-one style associations, both multi-homed: both units bind the
  * LAN failover address and, when configured, the stateful link address
- * (sctp_bindx), and the secondary dials all of the mate's (sctp_connectx),
- * so losing one path keeps the link.
+ * (sctp_bindx), and the secondary dials the mate's LAN failover address
+ * (sctp_connectx); the stateful addresses join as the association's second
+ * path, so losing one link in operation keeps the failover link.
  *   control association  FO_CH_CONTROL (hellos, group requests, exec)
  *   data association     FO_CH_CONFIG and FO_CH_STATE
  * One association would share its socket buffers and receive window among
@@ -273,11 +274,18 @@ static int new_socket(struct fo_transport *t)
 
 /* ---- secondary: dial both associations ---- */
 
+/*
+ * Dials the mate's LAN failover address only.  The association still
+ * spans both links: each side's INIT / INIT-ACK lists every address it
+ * bound, so the stateful link becomes the second path as soon as the
+ * association exists.  Dialing the stateful address too would let the
+ * pair form while the LAN failover link is down at startup, where the
+ * seed's failure-event table wants both units active.
+ */
 static int connect_assoc(struct fo_transport *t, enum assoc_kind kind)
 {
-	uint8_t packed[FO_LINK_ADDRS_MAX * sizeof(struct sockaddr_in6)];
+	struct sockaddr_storage peer = t->cfg.peer[0];
 	struct assoc *a = &t->a[kind];
-	size_t off = 0;
 	sctp_assoc_t id;
 	int rc;
 
@@ -289,14 +297,9 @@ static int connect_assoc(struct fo_transport *t, enum assoc_kind kind)
 	rc = bind_all(t, a->fd, 0);
 	if (rc < 0)
 		return rc;
-	for (unsigned i = 0; i < t->cfg.n_addrs; i++) {
-		struct sockaddr_storage p = t->cfg.peer[i];
-		fo_link_set_port(&p, t->cfg.port);
-		memcpy(packed + off, &p, fo_link_addr_len(&p));
-		off += fo_link_addr_len(&p);
-	}
-	if (sctp_connectx(a->fd, (struct sockaddr *)packed, (int)t->cfg.n_addrs,
-			  &id) < 0 && errno != EINPROGRESS)
+	fo_link_set_port(&peer, t->cfg.port);
+	if (sctp_connectx(a->fd, (struct sockaddr *)&peer, 1, &id) < 0 &&
+	    errno != EINPROGRESS)
 		return -errno;
 	a->as = AS_CONNECTING;
 	return watch(t, a, EPOLLOUT);

@@ -11,7 +11,8 @@
 #   VM_LAB_BUILD   build the guest runs (default build, the release one,
 #                  brought up to date with make first; build/asan works
 #                  but is about twice as slow under TCG: about 90 s a test)
-#   VM_LAB_TESTS   lab test numbers to run (default "30 31 32 33 35 37")
+#   VM_LAB_TESTS   lab test numbers to run (default "30 32 33 35": about
+#                  5 minutes; "30 31 32 33 35 37 38" passes too, 9 minutes)
 #   VM_TIMEOUT     seconds for the whole guest run (default 600)
 #   VM_TIME_SCALE  LAB_TIME_SCALE given to the lab tests (default 3)
 #   VM_MEM_MB      guest memory (default 2048)
@@ -29,7 +30,7 @@
 set -eu
 cd "$(dirname "$0")/../.."
 B=${VM_LAB_BUILD:-build}
-TESTS=${VM_LAB_TESTS:-30 31 32 33 35 37}
+TESTS=${VM_LAB_TESTS:-30 32 33 35}
 # make test builds only build/asan; the release daemon is ours to refresh.
 if [ "$B" = build ] && [ -f Makefile ] && command -v make >/dev/null 2>&1; then
 	make --no-print-directory -s build/mctxd build/mctx >/dev/null ||
