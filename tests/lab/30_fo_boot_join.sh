@@ -44,7 +44,11 @@ lab_assert_eq "$(topo_fo_state A 2)" Active "A keeps group 2"
 out=$(topo_cli B show failover)
 lab_assert_contains "$out" "^Failover unit Secondary" "B is secondary"
 lab_assert_contains "$out" "^Version: Ours 1.0\(1\), Mate 1.0\(1\)" "versions exchanged"
-lab_assert_contains "$out" "context1 Interface inside \(192.168.1.2\): Normal" "B's context1 inside has the standby address"
+# The monitored interface shows the standby address at once and turns
+# Normal once the data-interface hellos are heard (a few interface polls).
+lab_assert_contains "$out" "context1 Interface inside \(192.168.1.2\): " "B's context1 inside has the standby address"
+lab_wait_for "topo_cli B show failover | grep -q 'context1 Interface inside (192.168.1.2): Normal'" 30 ||
+	{ topo_cli B show failover >&2; lab_fail "B: context1 inside never became Normal"; }
 out=$(topo_cli A show failover state)
 lab_assert_contains "$out" "Other host -   Secondary" "A sees B"
 lab_assert_contains "$(topo_cli A show failover interface)" "Other IP Address : $TOPO_FOVER_STANDBY" "show failover interface"
