@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "system/cli.h"
+#include "system/sys_array.h"
 #include "system/sys_config.h"
 
 const long ctx_timeout_default[CTX_TO_MAX] = {
@@ -32,24 +33,6 @@ static const char *const timeout_names[CTX_TO_MAX] = {
 const char *ctx_timeout_name(enum ctx_timeout t)
 {
 	return (unsigned)t < CTX_TO_MAX ? timeout_names[t] : "?";
-}
-
-static void *grow(void *arrp, size_t *n, size_t size)
-{
-	void **arr = arrp;
-	char *p = realloc(*arr, (*n + 1) * size);
-	if (!p)
-		abort();
-	memset(p + *n * size, 0, size);
-	*arr = p;
-	return p + (*n)++ * size;
-}
-
-static void remove_at(void *arr, size_t *n, size_t size, size_t i)
-{
-	char *p = arr;
-	memmove(p + i * size, p + (i + 1) * size, (*n - i - 1) * size);
-	(*n)--;
 }
 
 struct ctx_config *ctx_config_create(const char *name)
@@ -102,7 +85,7 @@ struct ctx_iface *ctx_config_iface(struct ctx_config *c, const char *name,
 			return &c->ifaces[i];
 	if (!create)
 		return NULL;
-	struct ctx_iface *f = grow(&c->ifaces, &c->nifaces, sizeof *f);
+	struct ctx_iface *f = array_grow(&c->ifaces, &c->nifaces, sizeof *f);
 	snprintf(f->name, sizeof f->name, "%s", name);
 	f->security_level = -1;
 	return f;
@@ -115,14 +98,14 @@ static void drop_nameif_refs(struct ctx_config *c, const char *nameif)
 {
 	for (size_t i = c->nroutes; i-- > 0;)
 		if (!strcmp(c->routes[i].nameif, nameif))
-			remove_at(c->routes, &c->nroutes, sizeof *c->routes, i);
+			array_remove(c->routes, &c->nroutes, sizeof *c->routes, i);
 	for (size_t i = c->ngroups; i-- > 0;)
 		if (!strcmp(c->groups[i].nameif, nameif))
-			remove_at(c->groups, &c->ngroups, sizeof *c->groups, i);
+			array_remove(c->groups, &c->ngroups, sizeof *c->groups, i);
 	for (size_t i = c->nstatics; i-- > 0;)
 		if (!strcmp(c->statics[i].real_if, nameif) ||
 		    !strcmp(c->statics[i].mapped_if, nameif))
-			remove_at(c->statics, &c->nstatics, sizeof *c->statics, i);
+			array_remove(c->statics, &c->nstatics, sizeof *c->statics, i);
 	for (size_t i = 0; i < c->nobjects; i++)
 		if (c->objects[i].has_nat &&
 		    (!strcmp(c->objects[i].real_if, nameif) ||
@@ -136,7 +119,7 @@ bool ctx_config_iface_remove(struct ctx_config *c, const char *name)
 		if (strcmp(c->ifaces[i].name, name) == 0) {
 			char nameif[CTX_NAME_MAX];
 			snprintf(nameif, sizeof nameif, "%s", c->ifaces[i].nameif);
-			remove_at(c->ifaces, &c->nifaces, sizeof *c->ifaces, i);
+			array_remove(c->ifaces, &c->nifaces, sizeof *c->ifaces, i);
 			if (nameif[0])
 				drop_nameif_refs(c, nameif);
 			return true;
@@ -171,7 +154,7 @@ void ctx_config_ace_add(struct ctx_config *c, const struct ctx_ace *ace)
 	for (size_t i = 0; i < c->naces; i++)
 		if (ace_equal(&c->aces[i], ace))
 			return;   /* ASA ignores a duplicate ACE */
-	struct ctx_ace *slot = grow(&c->aces, &c->naces, sizeof *slot);
+	struct ctx_ace *slot = array_grow(&c->aces, &c->naces, sizeof *slot);
 	*slot = *ace;
 }
 
@@ -183,7 +166,7 @@ size_t ctx_config_ace_remove(struct ctx_config *c, const struct ctx_ace *ace,
 		bool hit = whole ? strcmp(c->aces[i].acl, ace->acl) == 0 :
 			   ace_equal(&c->aces[i], ace);
 		if (hit) {
-			remove_at(c->aces, &c->naces, sizeof *c->aces, i);
+			array_remove(c->aces, &c->naces, sizeof *c->aces, i);
 			removed++;
 		} else {
 			i++;
@@ -208,7 +191,7 @@ struct ctx_object *ctx_config_object(struct ctx_config *c, const char *name,
 			return &c->objects[i];
 	if (!create)
 		return NULL;
-	struct ctx_object *o = grow(&c->objects, &c->nobjects, sizeof *o);
+	struct ctx_object *o = array_grow(&c->objects, &c->nobjects, sizeof *o);
 	snprintf(o->name, sizeof o->name, "%s", name);
 	return o;
 }
@@ -222,15 +205,15 @@ void ctx_config_verbatim_add(struct ctx_config *c, const char *line)
 		if (strncmp(v, line, n) == 0 && (v[n] == '\0' || v[n] == '\n')) {
 			/* Move it last so continuation lines land in it. */
 			char *keep = c->verbatim[i];
-			remove_at(c->verbatim, &c->nverbatim,
+			array_remove(c->verbatim, &c->nverbatim,
 				  sizeof *c->verbatim, i);
-			char **slot = grow(&c->verbatim, &c->nverbatim,
+			char **slot = array_grow(&c->verbatim, &c->nverbatim,
 					   sizeof *slot);
 			*slot = keep;
 			return;
 		}
 	}
-	char **slot = grow(&c->verbatim, &c->nverbatim, sizeof *slot);
+	char **slot = array_grow(&c->verbatim, &c->nverbatim, sizeof *slot);
 	*slot = strdup(line);
 	if (!*slot)
 		abort();
@@ -243,7 +226,7 @@ bool ctx_config_verbatim_remove(struct ctx_config *c, const char *line)
 		const char *v = c->verbatim[i];
 		if (strncmp(v, line, n) == 0 && (v[n] == '\0' || v[n] == '\n')) {
 			free(c->verbatim[i]);
-			remove_at(c->verbatim, &c->nverbatim,
+			array_remove(c->verbatim, &c->nverbatim,
 				  sizeof *c->verbatim, i);
 			return true;
 		}

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "system/cli.h"
+#include "system/sys_array.h"
 
 static void *xcalloc(size_t n, size_t size)
 {
@@ -23,24 +24,6 @@ static void *xcalloc(size_t n, size_t size)
 }
 
 /* Grows *arr by one zeroed element of size; returns it. */
-static void *grow(void *arrp, size_t *n, size_t size)
-{
-	void **arr = arrp;
-	char *p = realloc(*arr, (*n + 1) * size);
-	if (!p)
-		abort();
-	memset(p + *n * size, 0, size);
-	*arr = p;
-	return p + (*n)++ * size;
-}
-
-static void remove_at(void *arr, size_t *n, size_t size, size_t i)
-{
-	char *p = arr;
-	memmove(p + i * size, p + (i + 1) * size, (*n - i - 1) * size);
-	(*n)--;
-}
-
 struct sys_config *sys_config_create(void)
 {
 	struct sys_config *c = xcalloc(1, sizeof *c);
@@ -89,7 +72,7 @@ struct sys_iface *sys_config_iface(struct sys_config *c, const char *name,
 			return &c->ifaces[i];
 	if (!create)
 		return NULL;
-	struct sys_iface *f = grow(&c->ifaces, &c->nifaces, sizeof *f);
+	struct sys_iface *f = array_grow(&c->ifaces, &c->nifaces, sizeof *f);
 	snprintf(f->name, sizeof f->name, "%s", name);
 	f->is_sub = strchr(name, '.') != NULL;
 	return f;
@@ -99,7 +82,7 @@ bool sys_config_iface_remove(struct sys_config *c, const char *name)
 {
 	for (size_t i = 0; i < c->nifaces; i++)
 		if (strcmp(c->ifaces[i].name, name) == 0) {
-			remove_at(c->ifaces, &c->nifaces, sizeof *c->ifaces, i);
+			array_remove(c->ifaces, &c->nifaces, sizeof *c->ifaces, i);
 			return true;
 		}
 	return false;
@@ -113,7 +96,7 @@ struct sys_context *sys_config_context(struct sys_config *c, const char *name,
 			return &c->contexts[i];
 	if (!create)
 		return NULL;
-	struct sys_context *x = grow(&c->contexts, &c->ncontexts, sizeof *x);
+	struct sys_context *x = array_grow(&c->contexts, &c->ncontexts, sizeof *x);
 	snprintf(x->name, sizeof x->name, "%s", name);
 	return x;
 }
@@ -123,7 +106,7 @@ bool sys_config_context_remove(struct sys_config *c, const char *name)
 	for (size_t i = 0; i < c->ncontexts; i++)
 		if (strcmp(c->contexts[i].name, name) == 0) {
 			free(c->contexts[i].allocs);
-			remove_at(c->contexts, &c->ncontexts,
+			array_remove(c->contexts, &c->ncontexts,
 				  sizeof *c->contexts, i);
 			return true;
 		}
@@ -138,7 +121,7 @@ struct sys_class *sys_config_class(struct sys_config *c, const char *name,
 			return &c->classes[i];
 	if (!create)
 		return NULL;
-	struct sys_class *x = grow(&c->classes, &c->nclasses, sizeof *x);
+	struct sys_class *x = array_grow(&c->classes, &c->nclasses, sizeof *x);
 	snprintf(x->name, sizeof x->name, "%s", name);
 	return x;
 }
@@ -148,7 +131,7 @@ bool sys_config_class_remove(struct sys_config *c, const char *name)
 	for (size_t i = 0; i < c->nclasses; i++)
 		if (strcmp(c->classes[i].name, name) == 0) {
 			free(c->classes[i].limits);
-			remove_at(c->classes, &c->nclasses, sizeof *c->classes,
+			array_remove(c->classes, &c->nclasses, sizeof *c->classes,
 				  i);
 			return true;
 		}
@@ -160,7 +143,7 @@ void sys_config_verbatim_add(struct sys_config *c, const char *line)
 	for (size_t i = 0; i < c->nverbatim; i++)
 		if (strcmp(c->verbatim[i], line) == 0)
 			return;
-	char **slot = grow(&c->verbatim, &c->nverbatim, sizeof *slot);
+	char **slot = array_grow(&c->verbatim, &c->nverbatim, sizeof *slot);
 	*slot = strdup(line);
 	if (!*slot)
 		abort();
@@ -171,7 +154,7 @@ bool sys_config_verbatim_remove(struct sys_config *c, const char *line)
 	for (size_t i = 0; i < c->nverbatim; i++)
 		if (strcmp(c->verbatim[i], line) == 0) {
 			free(c->verbatim[i]);
-			remove_at(c->verbatim, &c->nverbatim,
+			array_remove(c->verbatim, &c->nverbatim,
 				  sizeof *c->verbatim, i);
 			return true;
 		}
