@@ -28,6 +28,7 @@
 #include <libnetfilter_conntrack/libnetfilter_conntrack_tcp.h>
 
 #include "replication/repl_ct.h"
+#include "bench/bench_ct_entry.h"
 #include "system/sys_buf.h"
 #include "system/sys_netns.h"
 
@@ -47,45 +48,12 @@ static void cleanup(void)
 }
 
 /* Entry I of a synthetic table: established TCP, every 4th masqueraded. */
-static void make_entry(unsigned i, struct repl_ct_entry *e)
-{
-	memset(e, 0, sizeof *e);
-	e->op = REPL_CT_NEW;
-	e->family = AF_INET;
-	e->proto = IPPROTO_TCP;
-	e->status = IPS_SEEN_REPLY | IPS_ASSURED;
-	e->timeout = 3600;
-	e->tcp_state = TCP_CONNTRACK_ESTABLISHED;
-	uint32_t src = htonl(0x0a000000u | (i >> 10));        /* 10.x.y.z */
-	uint32_t dst = htonl(0xc6336400u | (i & 0xff));       /* 198.51.100.n */
-	memcpy(e->orig.src, &src, 4);
-	memcpy(e->orig.dst, &dst, 4);
-	e->orig.sport = (uint16_t)(10000 + (i & 0x3ff));
-	e->orig.dport = 443;
-	memcpy(e->reply.src, &dst, 4);
-	memcpy(e->reply.dst, &src, 4);
-	e->reply.sport = 443;
-	e->reply.dport = e->orig.sport;
-	if (i % 4 == 0) {
-		/* A unique public address:port per translated entry, as the
-		 * kernel's masquerade would have chosen. */
-		unsigned k = i / 4;
-		uint32_t pub = htonl(0xcb007100u | (k / 60000)); /* 203.0.113.n */
-		e->status |= IPS_SRC_NAT;
-		e->snat.set = true;
-		memcpy(e->snat.addr, &pub, 4);
-		e->snat.port = (uint16_t)(1024 + k % 60000);
-		e->reply.dport = e->snat.port;
-		memcpy(e->reply.dst, &pub, 4);
-	}
-}
-
 static void encode_table(unsigned n, struct buf *wire)
 {
 	buf_reset(wire);
 	for (unsigned i = 0; i < n; i++) {
 		struct repl_ct_entry e;
-		make_entry(i, &e);
+		bench_ct_entry(i, &e);
 		if (repl_ct_encode(&e, wire)) {
 			fprintf(stderr, "encode failed\n");
 			exit(1);

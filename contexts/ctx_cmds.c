@@ -15,6 +15,7 @@
 #include "contexts/ctx_config.h"
 #include "contexts/ctx_runtime.h"
 #include "system/cli.h"
+#include "system/sys_array.h"
 #include "system/sys_unit.h"
 
 #define UNIT(s) ((struct unit *)cli_owner(s))
@@ -297,18 +298,11 @@ static enum cli_status h_route(struct cli_session *s, const struct cli_args *a)
 			buf_free(&snap);
 			return cli_error(s, "Route does not exist");
 		}
-		memmove(&c->routes[i], &c->routes[i + 1],
-			(c->nroutes - i - 1) * sizeof *c->routes);
-		c->nroutes--;
+		array_remove(c->routes, &c->nroutes, sizeof *c->routes, i);
 		return commit(s, &snap);
 	}
-	if (i == c->nroutes) {
-		struct ctx_cfg_route *g = realloc(c->routes, (c->nroutes + 1) * sizeof *g);
-		if (!g)
-			abort();
-		c->routes = g;
-		memset(&c->routes[c->nroutes++], 0, sizeof *g);
-	}
+	if (i == c->nroutes)
+		array_grow(&c->routes, &c->nroutes, sizeof *c->routes);
 	struct ctx_cfg_route *r = &c->routes[i];
 	snprintf(r->nameif, sizeof r->nameif, "%s", nameif);
 	r->net = net;
@@ -481,9 +475,7 @@ static enum cli_status h_access_group(struct cli_session *s,
 			return cli_error(s, "access-group %s is not bound to %s",
 					 acl, nameif);
 		snap_take(s, &snap);
-		memmove(&c->groups[i], &c->groups[i + 1],
-			(c->ngroups - i - 1) * sizeof *c->groups);
-		c->ngroups--;
+		array_remove(c->groups, &c->ngroups, sizeof *c->groups, i);
 		return commit(s, &snap);
 	}
 	if (!ctx_config_acl_exists(c, acl))
@@ -491,13 +483,8 @@ static enum cli_status h_access_group(struct cli_session *s,
 	if (!ctx_config_nameif(c, nameif))
 		return cli_error_at(s, a, "nameif");
 	snap_take(s, &snap);
-	if (i == c->ngroups) {
-		struct ctx_access_group *g = realloc(c->groups, (c->ngroups + 1) * sizeof *g);
-		if (!g)
-			abort();
-		c->groups = g;
-		memset(&c->groups[c->ngroups++], 0, sizeof *g);
-	}
+	if (i == c->ngroups)
+		array_grow(&c->groups, &c->ngroups, sizeof *c->groups);
 	snprintf(c->groups[i].acl, CTX_NAME_MAX, "%s", acl);
 	snprintf(c->groups[i].nameif, CTX_NAME_MAX, "%s", nameif);
 	c->groups[i].out = out;
@@ -546,18 +533,11 @@ static enum cli_status h_static(struct cli_session *s, const struct cli_args *a)
 			buf_free(&snap);
 			return cli_error(s, "static does not exist");
 		}
-		memmove(&c->statics[i], &c->statics[i + 1],
-			(c->nstatics - i - 1) * sizeof *c->statics);
-		c->nstatics--;
+		array_remove(c->statics, &c->nstatics, sizeof *c->statics, i);
 		return commit(s, &snap);
 	}
-	if (i == c->nstatics) {
-		struct ctx_static *g = realloc(c->statics, (c->nstatics + 1) * sizeof *g);
-		if (!g)
-			abort();
-		c->statics = g;
-		c->nstatics++;
-	}
+	if (i == c->nstatics)
+		array_grow(&c->statics, &c->nstatics, sizeof *c->statics);
 	c->statics[i] = st;
 	return commit(s, &snap);
 }
@@ -579,9 +559,7 @@ static enum cli_status h_object(struct cli_session *s, const struct cli_args *a)
 		snap_take(s, &snap);
 		for (size_t i = 0; i < c->nobjects; i++)
 			if (!strcmp(c->objects[i].name, name)) {
-				memmove(&c->objects[i], &c->objects[i + 1],
-					(c->nobjects - i - 1) * sizeof *c->objects);
-				c->nobjects--;
+				array_remove(c->objects, &c->nobjects, sizeof *c->objects, i);
 				return commit(s, &snap);
 			}
 		buf_free(&snap);

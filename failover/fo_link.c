@@ -244,6 +244,29 @@ size_t fo_txq_first_len(const struct fo_txq *q)
 	return (size_t)(q->ends[q->ends_head] - q->sent_abs);
 }
 
+int fo_txq_send(struct fo_txq *q, bool up, const char *transport,
+		enum fo_channel ch, const void *frame, size_t len)
+{
+	size_t flen;
+
+	if (!up) {
+		q->st->refused++;
+		return -ENOTCONN;
+	}
+	if (len > FO_WIRE_FRAME_MAX)
+		return -EMSGSIZE;
+	if (fo_link_frame_len(frame, len, ch, &flen) < 0 || flen != len)
+		return -EINVAL;
+	bool was_refused = q->refused;
+	int rc = fo_txq_push(q, frame, len, true);
+	/* Backpressure is normal during bulk sync: say it once per episode
+	 * (until the queue drains to half). */
+	if (rc < 0 && !was_refused)
+		mlog(MSG_920106, "failover link (%s): %s queue full (%zu bytes)",
+		     transport, fo_channel_name(ch), fo_txq_pending(q));
+	return rc;
+}
+
 int fo_txq_push(struct fo_txq *q, const void *p, size_t n, bool is_msg)
 {
 	if (is_msg && fo_txq_pending(q) + n > q->limit) {

@@ -55,6 +55,12 @@ void fo_txq_clear(struct fo_txq *q);
  * not messages.  0 or -ENOBUFS (over the limit; counted as refused). */
 int fo_txq_push(struct fo_txq *q, const void *p, size_t n, bool is_msg);
 size_t fo_txq_pending(const struct fo_txq *q);
+/* The part of send every transport shares: refuses when the link is down
+ * (counted), checks the frame against its channel, queues it, and says
+ * "queue full" once per backpressure episode.  0 when queued; -ENOTCONN,
+ * -EMSGSIZE, -EINVAL or -ENOBUFS. */
+int fo_txq_send(struct fo_txq *q, bool up, const char *transport,
+		enum fo_channel ch, const void *frame, size_t len);
 const uint8_t *fo_txq_head(const struct fo_txq *q);
 /* Bytes up to the end of the first queued message (or all pending bytes
  * when a preamble is in front). */

@@ -562,24 +562,9 @@ static void sctpt_on_event(struct fo_transport *t, int fd, uint32_t events)
 static int sctpt_send(struct fo_transport *t, enum fo_channel ch,
 		     const void *frame, size_t len)
 {
-	size_t flen;
-
-	if (!t->up) {
-		t->st.ch[ch].refused++;
-		return -ENOTCONN;
-	}
-	if (len > FO_WIRE_FRAME_MAX)
-		return -EMSGSIZE;
-	if (fo_link_frame_len(frame, len, ch, &flen) < 0 || flen != len)
-		return -EINVAL;
-	bool was_refused = t->q[ch].refused;
-	int rc = fo_txq_push(&t->q[ch], frame, len, true);
-	if (rc < 0) {
-		if (!was_refused)   /* once per backpressure episode */
-			mlog(MSG_920106, "failover link (sctp): %s queue full",
-			     fo_channel_name(ch));
+	int rc = fo_txq_send(&t->q[ch], t->up, "sctp", ch, frame, len);
+	if (rc < 0)
 		return rc;
-	}
 	struct assoc *a = &t->a[kind_of(ch)];
 	if (!(a->events & EPOLLOUT) && !flush(t, kind_of(ch)))
 		return -ENOTCONN;

@@ -429,28 +429,10 @@ static void tcp_on_event(struct fo_transport *t, int fd, uint32_t events)
 static int tcp_send(struct fo_transport *t, enum fo_channel ch,
 		    const void *frame, size_t len)
 {
-	size_t flen;
-
-	if (!t->up) {
-		t->st.ch[ch].refused++;
-		return -ENOTCONN;
-	}
-	if (len > FO_WIRE_FRAME_MAX)
-		return -EMSGSIZE;
-	if (fo_link_frame_len(frame, len, ch, &flen) < 0 || flen != len)
-		return -EINVAL;
 	bool was_empty = fo_txq_pending(&t->q[ch]) == 0;
-	bool was_refused = t->q[ch].refused;
-	int rc = fo_txq_push(&t->q[ch], frame, len, true);
-	if (rc < 0) {
-		/* Backpressure is normal during bulk sync: say it once per
-		 * episode (until the queue drains to half). */
-		if (!was_refused)
-			mlog(MSG_920106, "failover link (%s): %s queue full "
-			     "(%zu bytes)", t->ops->name, fo_channel_name(ch),
-			     fo_txq_pending(&t->q[ch]));
+	int rc = fo_txq_send(&t->q[ch], t->up, t->ops->name, ch, frame, len);
+	if (rc < 0)
 		return rc;
-	}
 	if (was_empty && !flush(t, ch))
 		return -ENOTCONN;
 	return 0;

@@ -793,18 +793,26 @@ int flash_read(struct flash *f, const char *path, struct buf *out)
 	return rc;
 }
 
+/* Every file command is its own transaction on canonical paths: checks
+ * no transaction is open, canonicalises FROM (and TO, when given) and
+ * starts the transaction; the caller ends it with txn_finish(). */
+static int begin_path_op(struct flash *f, const char *what, const char *from,
+			 char *pf, const char *to, char *pt)
+{
+	int rc = check_no_txn(f, what);
+	if (rc || (rc = canon_arg(f, from, pf)) ||
+	    (to && (rc = canon_arg(f, to, pt))))
+		return rc;
+	return txn_start(f, what);
+}
+
 int flash_write(struct flash *f, const char *path, const void *data, size_t len)
 {
 	char p[FLASH_PATH_MAX];
-	int rc = check_no_txn(f, "flash write");
+	int rc = begin_path_op(f, "flash write", path, p, NULL, NULL);
 
-	if (rc || (rc = canon_arg(f, path, p)))
-		return rc;
-	rc = txn_start(f, "flash write");
-	if (rc)
-		return rc;
-	rc = write_file_in_txn(f, p, data, len);
-	return txn_finish(f, rc, "flash write");
+	return rc ? rc : txn_finish(f, write_file_in_txn(f, p, data, len),
+				    "flash write");
 }
 
 static int delete_in_txn(struct flash *f, const char *p)
@@ -829,14 +837,9 @@ static int delete_in_txn(struct flash *f, const char *p)
 int flash_delete(struct flash *f, const char *path)
 {
 	char p[FLASH_PATH_MAX];
-	int rc = check_no_txn(f, "flash delete");
+	int rc = begin_path_op(f, "flash delete", path, p, NULL, NULL);
 
-	if (rc || (rc = canon_arg(f, path, p)))
-		return rc;
-	rc = txn_start(f, "flash delete");
-	if (rc)
-		return rc;
-	return txn_finish(f, delete_in_txn(f, p), "flash delete");
+	return rc ? rc : txn_finish(f, delete_in_txn(f, p), "flash delete");
 }
 
 static int rename_in_txn(struct flash *f, const char *from, const char *to)
@@ -896,14 +899,9 @@ static int rename_in_txn(struct flash *f, const char *from, const char *to)
 int flash_rename(struct flash *f, const char *from, const char *to)
 {
 	char pf[FLASH_PATH_MAX], pt[FLASH_PATH_MAX];
-	int rc = check_no_txn(f, "flash rename");
+	int rc = begin_path_op(f, "flash rename", from, pf, to, pt);
 
-	if (rc || (rc = canon_arg(f, from, pf)) || (rc = canon_arg(f, to, pt)))
-		return rc;
-	rc = txn_start(f, "flash rename");
-	if (rc)
-		return rc;
-	return txn_finish(f, rename_in_txn(f, pf, pt), "flash rename");
+	return rc ? rc : txn_finish(f, rename_in_txn(f, pf, pt), "flash rename");
 }
 
 static int copy_in_txn(struct flash *f, const char *from, const char *to)
@@ -948,14 +946,9 @@ static int copy_in_txn(struct flash *f, const char *from, const char *to)
 int flash_copy(struct flash *f, const char *from, const char *to)
 {
 	char pf[FLASH_PATH_MAX], pt[FLASH_PATH_MAX];
-	int rc = check_no_txn(f, "flash copy");
+	int rc = begin_path_op(f, "flash copy", from, pf, to, pt);
 
-	if (rc || (rc = canon_arg(f, from, pf)) || (rc = canon_arg(f, to, pt)))
-		return rc;
-	rc = txn_start(f, "flash copy");
-	if (rc)
-		return rc;
-	return txn_finish(f, copy_in_txn(f, pf, pt), "flash copy");
+	return rc ? rc : txn_finish(f, copy_in_txn(f, pf, pt), "flash copy");
 }
 
 static int mkdir_in_txn(struct flash *f, const char *p)
@@ -988,14 +981,9 @@ static int mkdir_in_txn(struct flash *f, const char *p)
 int flash_mkdir(struct flash *f, const char *path)
 {
 	char p[FLASH_PATH_MAX];
-	int rc = check_no_txn(f, "flash mkdir");
+	int rc = begin_path_op(f, "flash mkdir", path, p, NULL, NULL);
 
-	if (rc || (rc = canon_arg(f, path, p)))
-		return rc;
-	rc = txn_start(f, "flash mkdir");
-	if (rc)
-		return rc;
-	return txn_finish(f, mkdir_in_txn(f, p), "flash mkdir");
+	return rc ? rc : txn_finish(f, mkdir_in_txn(f, p), "flash mkdir");
 }
 
 static int rmdir_in_txn(struct flash *f, const char *p)
@@ -1035,14 +1023,9 @@ static int rmdir_in_txn(struct flash *f, const char *p)
 int flash_rmdir(struct flash *f, const char *path)
 {
 	char p[FLASH_PATH_MAX];
-	int rc = check_no_txn(f, "flash rmdir");
+	int rc = begin_path_op(f, "flash rmdir", path, p, NULL, NULL);
 
-	if (rc || (rc = canon_arg(f, path, p)))
-		return rc;
-	rc = txn_start(f, "flash rmdir");
-	if (rc)
-		return rc;
-	return txn_finish(f, rmdir_in_txn(f, p), "flash rmdir");
+	return rc ? rc : txn_finish(f, rmdir_in_txn(f, p), "flash rmdir");
 }
 
 /* ----------------------------------------------------------------- listing */

@@ -14,6 +14,7 @@
 
 #include "system/cli.h"
 #include "system/flash.h"
+#include "system/sys_array.h"
 #include "system/sys_log.h"
 #include "failover/fo_unit.h"
 #include "system/sys_unit.h"
@@ -723,9 +724,7 @@ static enum cli_status h_ctx_alloc(struct cli_session *s, const struct cli_args 
 			return st;
 		}
 		buf_free(&msg);
-		memmove(&x->allocs[i], &x->allocs[i + 1],
-			(x->nallocs - i - 1) * sizeof *x->allocs);
-		x->nallocs--;
+		array_remove(x->allocs, &x->nallocs, sizeof *x->allocs, i);
 		return CLI_OK;
 	}
 	if (!sys_config_iface(sc, phys, false) && !unit_link_for(u, phys, link, sizeof link))
@@ -762,12 +761,7 @@ static enum cli_status h_ctx_alloc(struct cli_session *s, const struct cli_args 
 		return st;
 	}
 	buf_free(&msg);
-	struct sys_alloc *grown = realloc(x->allocs, (x->nallocs + 1) * sizeof *grown);
-	if (!grown)
-		abort();
-	x->allocs = grown;
-	struct sys_alloc *al = &x->allocs[x->nallocs++];
-	memset(al, 0, sizeof *al);
+	struct sys_alloc *al = array_grow(&x->allocs, &x->nallocs, sizeof *al);
 	snprintf(al->phys, sizeof al->phys, "%s", phys);
 	snprintf(al->mapped, sizeof al->mapped, "%s", mapped ? mapped : "");
 	al->visible = cli_has(a, "visible");
@@ -885,9 +879,7 @@ static enum cli_status h_limit(struct cli_session *s, const struct cli_args *a)
 			break;
 	if (cli_negated(a)) {
 		if (i < k->nlimits) {
-			memmove(&k->limits[i], &k->limits[i + 1],
-				(k->nlimits - i - 1) * sizeof *k->limits);
-			k->nlimits--;
+			array_remove(k->limits, &k->nlimits, sizeof *k->limits, i);
 		}
 		return CLI_OK;
 	}
@@ -896,13 +888,8 @@ static enum cli_status h_limit(struct cli_session *s, const struct cli_args *a)
 	if (end == val || (*end && !(pct && end[1] == '\0')) || v < 0 ||
 	    (pct && v > 100))
 		return cli_error_at(s, a, "value");
-	if (i == k->nlimits) {
-		struct sys_limit *g = realloc(k->limits, (k->nlimits + 1) * sizeof *g);
-		if (!g)
-			abort();
-		k->limits = g;
-		k->nlimits++;
-	}
+	if (i == k->nlimits)
+		array_grow(&k->limits, &k->nlimits, sizeof *k->limits);
 	snprintf(k->limits[i].resource, SYS_NAME_MAX, "%s", res);
 	k->limits[i].value = v;
 	k->limits[i].percent = pct;
@@ -997,9 +984,7 @@ static enum cli_status h_fo_ifip(struct cli_session *s, const struct cli_args *a
 			break;
 	if (cli_negated(a)) {
 		if (i < f->nifips) {
-			memmove(&f->ifips[i], &f->ifips[i + 1],
-				(f->nifips - i - 1) * sizeof *f->ifips);
-			f->nifips--;
+			array_remove(f->ifips, &f->nifips, sizeof *f->ifips, i);
 		}
 		return CLI_OK;
 	}
@@ -1189,9 +1174,7 @@ static enum cli_status h_grp_mac(struct cli_session *s, const struct cli_args *a
 			break;
 	if (cli_negated(a)) {
 		if (i < gc->nmacs) {
-			memmove(&gc->macs[i], &gc->macs[i + 1],
-				(gc->nmacs - i - 1) * sizeof *gc->macs);
-			gc->nmacs--;
+			array_remove(gc->macs, &gc->nmacs, sizeof *gc->macs, i);
 		}
 		return CLI_OK;
 	}
@@ -1200,13 +1183,8 @@ static enum cli_status h_grp_mac(struct cli_session *s, const struct cli_args *a
 		return cli_error_at(s, a, "amac");
 	if (sys_parse_mac(cli_str(a, "smac"), sb) < 0)
 		return cli_error_at(s, a, "smac");
-	if (i == gc->nmacs) {
-		struct fo_group_mac *g = realloc(gc->macs, (gc->nmacs + 1) * sizeof *g);
-		if (!g)
-			abort();
-		gc->macs = g;
-		gc->nmacs++;
-	}
+	if (i == gc->nmacs)
+		array_grow(&gc->macs, &gc->nmacs, sizeof *gc->macs);
 	snprintf(gc->macs[i].ifname, SYS_NAME_MAX, "%s", ifname);
 	memcpy(gc->macs[i].active, act, 6);
 	memcpy(gc->macs[i].standby, sb, 6);
