@@ -11,12 +11,21 @@
  *                                        entries at RATE/s (0 = as fast as
  *                                        the kernel takes them) and closes
  *                                        every second one right after;
- *                                        prints "events seconds"
+ *                                        prints "events seconds failed"
+ *                                        (events: operations the kernel
+ *                                        took)
  *   repl_bench wait NETNS COUNT SECS [eq] waits until the namespace holds
  *                                        COUNT entries or more (eq:
  *                                        exactly); prints the seconds
  *                                        waited, or "timeout N" (exit 1)
  *   repl_bench count NETNS               prints the entry count
+ *   repl_bench diff NETNS_A NETNS_B      compares the benchmark's entries
+ *                                        (TCP to 198.51.100.0/24:443) of
+ *                                        both tables, with their NAT and
+ *                                        TCP state; prints "missing extra
+ *                                        differing" (B against A, 0 0 0 =
+ *                                        an exact copy) and exits 1 unless
+ *                                        they are equal
  *
  * Counts are the namespace's nf_conntrack_count (what `conntrack -C`
  * prints).  Exit 0, or 1 with a reason on stderr.
@@ -106,7 +115,20 @@ static int cmd_gen(const char *ns, unsigned first, unsigned n, unsigned rate)
 				usleep((useconds_t)(wait * 1e6));
 		}
 	}
-	printf("%u %.3f\n", events, now() - t0);
+	double secs = now() - t0;
+	/* Only what the kernel took counts as an event. */
+	const struct repl_ct_stats *st = repl_ct_get_stats(ct);
+	unsigned failed = events > st->inject_ok ? events - (unsigned)st->inject_ok : 0;
+	if (failed)
+		fprintf(stderr, "repl_bench: gen: %u of %u operations failed "
+			"(exists %llu, not found %llu, busy %llu, no buffer %llu, "
+			"other %llu)\n", failed, events,
+			(unsigned long long)st->inject_eexist,
+			(unsigned long long)st->inject_enoent,
+			(unsigned long long)st->inject_ebusy,
+			(unsigned long long)st->inject_enobufs,
+			(unsigned long long)st->inject_other);
+	printf("%u %.3f %u\n", events - failed, secs, failed);
 	repl_ct_destroy(ct);
 	return 0;
 }
@@ -156,6 +178,86 @@ static int cmd_wait(const char *ns, long want, double secs, int exact)
 	return 1;
 }
 
+/* ---- diff: the benchmark's entries of two tables ---------------------- */
+
+struct ct_key {
+	uint64_t key;   /* original source address, port, destination host */
+	uint64_t val;   /* reply destination (the NAT) and TCP state */
+};
+
+struct key_set {
+	struct ct_key *v;
+	size_t n, cap;
+};
+
+static int collect(void *arg, const struct repl_ct_entry *e)
+{
+	struct key_set *ks = arg;
+	static const uint8_t net[3] = { 198, 51, 100 };
+
+	if (e->family != AF_INET || e->proto != IPPROTO_TCP ||
+	    e->orig.dport != 443 || memcmp(e->orig.dst, net, 3) != 0)
+		return 0;
+	if (ks->n == ks->cap) {
+		size_t cap = ks->cap ? ks->cap * 2 : 65536;
+		struct ct_key *v = realloc(ks->v, cap * sizeof *v);
+		if (!v)
+			return -ENOMEM;
+		ks->v = v;
+		ks->cap = cap;
+	}
+	uint32_t src, rdst;
+	memcpy(&src, e->orig.src, 4);
+	memcpy(&rdst, e->reply.dst, 4);
+	ks->v[ks->n].key = (uint64_t)ntohl(src) << 24 |
+			   (uint64_t)e->orig.sport << 8 | e->orig.dst[3];
+	ks->v[ks->n].val = (uint64_t)ntohl(rdst) << 24 |
+			   (uint64_t)e->reply.dport << 8 | e->tcp_state;
+	ks->n++;
+	return 0;
+}
+
+static int cmp_key(const void *a, const void *b)
+{
+	const struct ct_key *x = a, *y = b;
+	return x->key < y->key ? -1 : x->key > y->key;
+}
+
+static void dump_keys(const char *ns, struct key_set *ks)
+{
+	struct repl_ct *ct = open_ct(ns);
+	int rc = repl_ct_dump(ct, collect, ks);
+	if (rc < 0) {
+		fprintf(stderr, "repl_bench: dump of %s: %s\n", ns, strerror(-rc));
+		exit(1);
+	}
+	repl_ct_destroy(ct);
+	qsort(ks->v, ks->n, sizeof *ks->v, cmp_key);
+}
+
+static int cmd_diff(const char *ns_a, const char *ns_b)
+{
+	struct key_set a = { 0 }, b = { 0 };
+	size_t i = 0, j = 0, missing = 0, extra = 0, differing = 0;
+
+	dump_keys(ns_a, &a);
+	dump_keys(ns_b, &b);
+	while (i < a.n || j < b.n) {
+		if (j == b.n || (i < a.n && a.v[i].key < b.v[j].key)) {
+			missing++, i++;
+		} else if (i == a.n || b.v[j].key < a.v[i].key) {
+			extra++, j++;
+		} else {
+			differing += a.v[i].val != b.v[j].val;
+			i++, j++;
+		}
+	}
+	printf("%zu %zu %zu\n", missing, extra, differing);
+	free(a.v);
+	free(b.v);
+	return missing || extra || differing;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 5 && !strcmp(argv[1], "fill"))
@@ -166,10 +268,12 @@ int main(int argc, char **argv)
 	if (argc >= 5 && !strcmp(argv[1], "wait"))
 		return cmd_wait(argv[2], atol(argv[3]), atof(argv[4]),
 				argc > 5 && !strcmp(argv[5], "eq"));
+	if (argc >= 4 && !strcmp(argv[1], "diff"))
+		return cmd_diff(argv[2], argv[3]);
 	if (argc >= 3 && !strcmp(argv[1], "count")) {
 		printf("%ld\n", ct_count(count_fd(argv[2])));
 		return 0;
 	}
-	fprintf(stderr, "usage: repl_bench fill|gen|wait|count NETNS ...\n");
+	fprintf(stderr, "usage: repl_bench fill|gen|wait|count|diff NETNS ...\n");
 	return 1;
 }

@@ -23,7 +23,10 @@
  *   chain fromI / toI   ingress / egress decisions for interface I
  *   chain admit         the context's connection limit, then accept
  *   chain forward       established first, then new connections by
- *                       ingress interface; standby: drops everything
+ *                       ingress interface (a standby context forwards
+ *                       nothing: its namespace's ip_forward is off, see
+ *                       ctx_ns_set_forwarding, so a failover role change
+ *                       never reloads this table)
  *   chain nat_pre/post  statics and object NAT
  *
  * ACL matching: ACEs match `ct original ...` in the forward chain, i.e.
@@ -744,13 +747,6 @@ static void render_forward(const struct ctx_fw_policy *p, struct buf *out)
 	buf_puts(out, "\t\taccept\n\t}\n");
 	buf_puts(out, "\tchain forward {\n"
 		 "\t\ttype filter hook forward priority filter; policy drop;\n");
-	if (p->standby) {
-		/* The chains above stay (ACL hit counts survive the role
-		 * change); nothing reaches them. */
-		buf_puts(out, "\t\tcomment \"standby: passes no traffic\"\n"
-			 "\t\tcounter drop\n\t}\n");
-		return;
-	}
 	buf_puts(out, "\t\tct state established,related accept\n"
 		 "\t\tct state != new drop\n");
 	for (size_t i = 0; i < p->n_ifcs; i++)

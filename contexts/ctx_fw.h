@@ -172,12 +172,6 @@ struct ctx_fw_policy {
 	struct ctx_fw_timeouts timeouts;
 	uint32_t conn_limit;	/* absolute; 0 = unlimited */
 	bool same_security_inter;	/* same-security-traffic permit inter-interface */
-	/* The context's failover group is standby on this unit: it passes
-	 * no traffic (ASA), even for hosts whose ARP entry still names this
-	 * unit's MAC after a dual-active moment.  Only forwarding stops:
-	 * traffic to the box (to_box, ICMP echo, established) and conntrack
-	 * entries injected by replication are unaffected. */
-	bool standby;
 };
 
 struct ctx_fw;

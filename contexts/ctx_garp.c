@@ -3,12 +3,11 @@
  * active for a failover group announces the group's addresses so switches
  * and neighbours learn where they live now.  The packet socket is opened
  * inside the context namespace (packet sockets see only their namespace's
- * links).  See ctx_ns.h.
+ * links; ctx_ns keeps one per context).  See ctx_ns.h.
  */
 #include "contexts/ctx_ns.h"
 
 #include "contexts/ctx_nl.h"
-#include "system/sys_netns.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -54,15 +53,9 @@ int ctx_garp_send(struct ctx_ns *ns, const char *ifname, struct in_addr addr)
 	if (!up)
 		return -ENETDOWN;
 
-	struct netns_saved saved;
-	int err = netns_enter(ctx_ns_name(ns), &saved);
-	if (err)
-		return err;
-	int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ARP));
-	err = fd < 0 ? -errno : 0;
-	netns_leave(&saved);
-	if (err)
-		return err;
+	int fd = ctx_ns_packet_fd(ns);
+	if (fd < 0)
+		return -EBADF;
 
 	struct garp_frame f;
 	memset(&f, 0, sizeof f);
@@ -87,7 +80,5 @@ int ctx_garp_send(struct ctx_ns *ns, const char *ifname, struct in_addr addr)
 	memset(to.sll_addr, 0xff, 6);
 	ssize_t n = sendto(fd, &f, sizeof f, 0, (struct sockaddr *)&to,
 			   sizeof to);
-	err = n < 0 ? -errno : 0;
-	close(fd);
-	return err;
+	return n < 0 ? -errno : 0;
 }

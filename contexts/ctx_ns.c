@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #define ALIAS_TAG "mctx:"
@@ -41,6 +42,12 @@ struct ctx_ns {
 	struct ctx_ns *next;
 	int ns_fd;                   /* IFLA_NET_NS_FD target when allocating */
 	struct nl_sock *sk;          /* bound in the context namespace */
+	/* Opened inside the namespace and kept, so a failover role change
+	 * needs no setns(): the namespace's ip_forward, and a packet socket
+	 * for gratuitous ARP (closing a packet socket waits for an RCU grace
+	 * period, milliseconds on a busy box: not on the takeover path). */
+	int fwd_fd;
+	int pkt_fd;
 	char name[NAME_MAX + 1];
 };
 
@@ -105,19 +112,31 @@ int ctx_unit_close(struct ctx_unit *unit)
 
 /* ---- context namespaces ---- */
 
-/* A context is a router between its interfaces: a new namespace starts
- * with forwarding off, so turn it on (also on adoption: an operator or an
- * older daemon may have left it off).  /proc/sys/net belongs to the
- * namespace of the opening thread, so the caller is inside NS. */
-static int enable_forwarding(void)
+/* /proc/sys/net belongs to the namespace of the thread that opens the
+ * file (later writes through the descriptor stay there), so the caller is
+ * inside the context's namespace. */
+static int open_forwarding(void)
 {
-	int fd = open("/proc/sys/net/ipv4/ip_forward", O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	int rc = write(fd, "1\n", 2) == 2 ? 0 : -errno;
-	close(fd);
-	return rc;
+	int fd = open("/proc/sys/net/ipv4/ip_forward", O_RDWR | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
 }
+
+int ctx_ns_set_forwarding(struct ctx_ns *ns, bool on)
+{
+	if (pwrite(ns->fwd_fd, on ? "1\n" : "0\n", 2, 0) != 2)
+		return -errno;
+	return 0;
+}
+
+int ctx_ns_forwarding(struct ctx_ns *ns)
+{
+	char c;
+	if (pread(ns->fwd_fd, &c, 1, 0) != 1)
+		return -errno;
+	return c == '1';
+}
+
+int ctx_ns_packet_fd(struct ctx_ns *ns) { return ns->pkt_fd; }
 
 static int set_link_up(struct nl_sock *sk, int ifindex)
 {
@@ -159,22 +178,31 @@ int ctx_ns_open(struct ctx_unit *unit, const char *nsname, bool create,
 		return -ENOMEM;
 	strcpy(ns->name, nsname);
 	ns->unit = unit;
+	ns->fwd_fd = ns->pkt_fd = -1;
 	ns->ns_fd = netns_open(nsname);
 	struct netns_saved saved;
 	int err = ns->ns_fd < 0 ? ns->ns_fd : netns_enter(nsname, &saved);
 	if (err)
 		goto fail;
 	ns->sk = ctx_nl_open();
-	int fwd_err = enable_forwarding();
+	ns->fwd_fd = open_forwarding();
+	/* Protocol 0: it only sends, nothing is queued to it. */
+	ns->pkt_fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	int pkt_err = ns->pkt_fd < 0 ? -errno : 0;
 	netns_leave(&saved);
 	if (!ns->sk) {
 		err = -ENOBUFS;
 		goto fail;
 	}
-	if (fwd_err) {
-		err = fwd_err;
+	err = ns->fwd_fd < 0 ? ns->fwd_fd : pkt_err;
+	/* A new namespace may inherit forwarding from the host's: it stays
+	 * off until the context's policy is in place (ctx_runtime turns it
+	 * on for an active context).  An adopted one keeps what the previous
+	 * daemon left until then. */
+	if (!err && created)
+		err = ctx_ns_set_forwarding(ns, false);
+	if (err)
 		goto fail;
-	}
 	if (created) {
 		err = set_link_up(ns->sk, 1);   /* lo is always ifindex 1 */
 		if (err)
@@ -193,6 +221,10 @@ fail:
 	ctx_nl_close(ns->sk);
 	if (ns->ns_fd >= 0)
 		close(ns->ns_fd);
+	if (ns->fwd_fd >= 0)
+		close(ns->fwd_fd);
+	if (ns->pkt_fd >= 0)
+		close(ns->pkt_fd);
 	free(ns);
 	if (created)
 		netns_delete(nsname);
@@ -210,6 +242,8 @@ void ctx_ns_close(struct ctx_ns *ns)
 		}
 	ctx_nl_close(ns->sk);
 	close(ns->ns_fd);
+	close(ns->fwd_fd);
+	close(ns->pkt_fd);
 	free(ns);
 }
 

@@ -47,8 +47,8 @@ int ctx_unit_close(struct ctx_unit *unit);
 /* ---- context namespaces ---- */
 
 /* Opens context namespace NSNAME.  When it exists it is adopted as it is
- * (links, addresses and routes stay).  When it does not, it is created if
- * CREATE (loopback brought up), else -ENOENT. */
+ * (links, addresses, routes and forwarding stay).  When it does not, it
+ * is created if CREATE (loopback up, forwarding off), else -ENOENT. */
 int ctx_ns_open(struct ctx_unit *unit, const char *nsname, bool create,
 		struct ctx_ns **out);
 /* Forgets the handle; the namespace and its links stay (daemon restart). */
@@ -58,6 +58,15 @@ void ctx_ns_close(struct ctx_ns *ns);
  * the first failure met; the other links are still returned). */
 int ctx_ns_remove(struct ctx_ns *ns);
 const char *ctx_ns_name(const struct ctx_ns *ns);
+
+/* Turns IPv4 forwarding of the namespace on or off (its ip_forward,
+ * written through a descriptor opened at ctx_ns_open: no setns, no
+ * fork, microseconds).  Off, the context routes nothing between its
+ * interfaces while traffic to its own addresses still arrives: that is a
+ * standby context (ASA: the standby unit passes no traffic). */
+int ctx_ns_set_forwarding(struct ctx_ns *ns, bool on);
+/* 1 forwarding, 0 not, or -errno. */
+int ctx_ns_forwarding(struct ctx_ns *ns);
 
 /* Calls fn(name) for every namespace under /var/run/netns starting with
  * PREFIX; stops early and returns fn's value when it is non-zero. */
@@ -178,5 +187,7 @@ int ctx_mac_auto(uint16_t prefix, unsigned ctx_index, unsigned if_index,
 
 /* The route socket bound inside the context namespace. */
 struct nl_sock *ctx_ns_sock(struct ctx_ns *ns);
+/* A send-only AF_PACKET socket opened inside it (ctx_garp.c). */
+int ctx_ns_packet_fd(struct ctx_ns *ns);
 
 #endif

@@ -2,7 +2,10 @@
  * ctx_runtime: see ctx_runtime.h.  Everything is reconciled from the whole
  * configuration each time (links, routes, then the firewall in one nft
  * transaction), which keeps the kernel and the configuration from
- * drifting apart and makes a restarted daemon converge by itself.
+ * drifting apart and makes a restarted daemon converge by itself.  The
+ * one exception is a failover role change (ctx_rt_set_role): it touches
+ * only what the role changes, because a takeover is measured in
+ * milliseconds and a firewall reload forks and takes tens of them.
  */
 #include "contexts/ctx_runtime.h"
 
@@ -300,11 +303,9 @@ static const struct ctx_fw_to_box ifmon_hello = {
 };
 
 static void build_policy(const struct ctx_config *cc, const struct sys_config *sys,
-			 const struct sys_context *sc, bool standby,
-			 struct policy_store *ps)
+			 const struct sys_context *sc, struct policy_store *ps)
 {
 	memset(ps, 0, sizeof *ps);
-	ps->p.standby = standby;
 	for (size_t i = 0; i < cc->nifaces; i++)
 		if (cc->ifaces[i].monitored) {
 			ps->p.to_box = &ifmon_hello;
@@ -566,9 +567,14 @@ static bool mac_changed(struct ctx_rt *rt, const char *name, bool has_mac,
 	return changed;
 }
 
-int ctx_rt_apply(struct ctx_rt *rt, const struct ctx_config *cc,
-		 const struct sys_config *sys, const struct sys_context *sc,
-		 bool standby, struct buf *msg)
+/* Each interface's link state, MAC and address for the role.  A new MAC
+ * is announced at once when ANNOUNCE (else the caller does it after the
+ * whole group switched), or the neighbours keep sending to the old one
+ * until their ARP entries expire. */
+static int apply_ifaces(struct ctx_rt *rt, const struct ctx_config *cc,
+			const struct sys_config *sys,
+			const struct sys_context *sc, bool standby,
+			bool announce, struct buf *msg)
 {
 	int first_err = 0;
 	size_t cidx = ctx_index(sys, cc->name);
@@ -598,17 +604,21 @@ int ctx_rt_apply(struct ctx_rt *rt, const struct ctx_config *cc,
 			first_err = rc;
 			buf_printf(msg, "interface %s: %s", f->name, strerror(-rc));
 		}
-		/* A new MAC (mac-address [auto]) is announced at once, or the
-		 * neighbours keep sending to the old one until their ARP
-		 * entries expire. */
 		if (rc == 0 && mac_changed(rt, f->name, d.has_mac, d.mac) &&
-		    d.has_ipv4 && d.admin_up) {
+		    announce && d.has_ipv4 && d.admin_up) {
 			char lname[16];
 			ctx_link_linux_name(f->name, lname);
 			ctx_garp_send(rt->ns, lname, d.addr);
 		}
 	}
+	return first_err;
+}
 
+/* The configured routes; they hang on the interfaces' addresses (the
+ * kernel drops a route whose interface lost its last address). */
+static int apply_routes(struct ctx_rt *rt, const struct ctx_config *cc,
+			struct buf *msg)
+{
 	struct ctx_route *routes = zalloc(cc->nroutes, sizeof *routes);
 	size_t nr = 0;
 	for (size_t i = 0; i < cc->nroutes; i++) {
@@ -630,19 +640,70 @@ int ctx_rt_apply(struct ctx_rt *rt, const struct ctx_config *cc,
 	free(routes);
 	/* A gateway not yet reachable is not an error of this command: the
 	 * route is installed once its interface has an address. */
-	if (rc < 0 && rc != -ENETUNREACH && !first_err) {
-		first_err = rc;
+	if (rc < 0 && rc != -ENETUNREACH) {
 		buf_printf(msg, "routes: %s", strerror(-rc));
+		return rc;
 	}
+	return 0;
+}
+
+static int set_forwarding(struct ctx_rt *rt, bool on, struct buf *msg)
+{
+	int rc = ctx_ns_set_forwarding(rt->ns, on);
+	if (rc < 0)
+		buf_printf(msg, "cannot turn forwarding %s: %s", on ? "on" : "off",
+			   strerror(-rc));
+	return rc;
+}
+
+int ctx_rt_apply(struct ctx_rt *rt, const struct ctx_config *cc,
+		 const struct sys_config *sys, const struct sys_context *sc,
+		 bool standby, struct buf *msg)
+{
+	/* A standby context stops forwarding before anything else changes;
+	 * an active one starts once its policy is in place. */
+	int first_err = standby ? set_forwarding(rt, false, msg) : 0;
+	int rc = apply_ifaces(rt, cc, sys, sc, standby, true, msg);
+	if (rc < 0 && !first_err)
+		first_err = rc;
+	rc = apply_routes(rt, cc, msg);
+	if (rc < 0 && !first_err)
+		first_err = rc;
 
 	struct policy_store ps;
 	char err[512] = "";
-	build_policy(cc, sys, sc, standby, &ps);
+	build_policy(cc, sys, sc, &ps);
 	rc = ctx_fw_apply(rt->fw, &ps.p, err, sizeof err);
 	policy_free(&ps);
 	if (rc < 0 && !first_err) {
 		first_err = rc;
 		buf_printf(msg, "%s", err[0] ? err : strerror(-rc));
+	}
+	if (!standby) {
+		rc = set_forwarding(rt, true, msg);
+		if (rc < 0 && !first_err)
+			first_err = rc;
+	}
+	return first_err;
+}
+
+int ctx_rt_set_role(struct ctx_rt *rt, const struct ctx_config *cc,
+		    const struct sys_config *sys, const struct sys_context *sc,
+		    bool standby, struct buf *msg)
+{
+	int first_err = standby ? set_forwarding(rt, false, msg) : 0;
+	int rc = apply_ifaces(rt, cc, sys, sc, standby, false, msg);
+	if (rc < 0 && !first_err)
+		first_err = rc;
+	rc = apply_routes(rt, cc, msg);
+	if (rc < 0 && !first_err)
+		first_err = rc;
+	/* The policy does not depend on the role: it is already there (an
+	 * active context whose firewall never loaded stays as it was). */
+	if (!standby) {
+		rc = set_forwarding(rt, true, msg);
+		if (rc < 0 && !first_err)
+			first_err = rc;
 	}
 	return first_err;
 }

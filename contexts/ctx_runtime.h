@@ -33,10 +33,22 @@ int ctx_rt_release(struct ctx_rt *rt, const char *mapped, struct buf *msg);
 /* Reconciles links, addresses, routes and firewall with the config.
  * standby: the context's failover group is standby on this unit, so its
  * interfaces take the standby IP and MAC addresses (an interface without a
- * standby address gets none: it stays "Waiting", as the seed says). */
+ * standby address gets none: it stays "Waiting", as the seed says) and it
+ * forwards nothing. */
 int ctx_rt_apply(struct ctx_rt *rt, const struct ctx_config *cc,
 		 const struct sys_config *sys, const struct sys_context *sc,
 		 bool standby, struct buf *msg);
+/* The fast path of a failover role change (a takeover must not wait for
+ * a firewall reload): only what the role changes, the interfaces' IP and
+ * MAC addresses (active or standby, as ctx_rt_apply gives them), the
+ * routes that hang on them, and forwarding: a standby context passes no
+ * traffic (its namespace forwards nothing; traffic to the box, e.g.
+ * failover interface hellos, still arrives).  Nothing is announced: call
+ * ctx_rt_garp once every context of the group has switched.  The
+ * firewall policy does not depend on the role and stays as applied. */
+int ctx_rt_set_role(struct ctx_rt *rt, const struct ctx_config *cc,
+		    const struct sys_config *sys, const struct sys_context *sc,
+		    bool standby, struct buf *msg);
 /* Gratuitous ARP from every interface address the context now owns
  * (after a takeover).  Returns the number sent. */
 int ctx_rt_garp(struct ctx_rt *rt, const struct ctx_config *cc, bool standby);

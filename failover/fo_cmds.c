@@ -71,34 +71,59 @@ static enum cli_status h_reset(struct cli_session *s, const struct cli_args *a)
 	return CLI_OK;
 }
 
-/* A reply that arrives while the handler runs goes to the session; a later
- * one is printed on every console (the session may be gone by then). */
+/* The mate's answer: while the handler runs it goes to the session; later,
+ * to the console command that waits for it (cli_defer: the console server
+ * holds the command until then), or, where nothing can wait (an output
+ * filter, a replayed line), to every console as a notice. */
 struct exec_wait {
 	struct unit *u;
 	struct cli_session *s;
 	bool in_handler;
 	bool answered;
 	int status;
+	struct cli_deferred *later;
 };
+
+/* The error line that ends a failed exec's output ("" when it worked or
+ * the mate's own output already says why). */
+static const char *exec_error(int status)
+{
+	switch (status) {
+	case 0:
+	case -EINVAL:   /* the command failed: the mate's error is the output */
+	case -ENOENT:   /* no such context there: likewise */
+		return "";
+	case -ETIMEDOUT:
+		return "ERROR: the mate did not answer (failover exec timed out)\n";
+	case -ECANCELED:
+		return "ERROR: failover stopped before the mate answered\n";
+	default:
+		return "ERROR: the mate could not run the command\n";
+	}
+}
 
 static void exec_done(void *arg, int status, const char *output)
 {
 	struct exec_wait *w = arg;
+	struct buf text;
 
 	if (w->in_handler) {
 		w->answered = true;
 		w->status = status;
 		cli_puts(w->s, output);
-		if (status == -ETIMEDOUT)
-			cli_puts(w->s, "ERROR: the mate did not answer\n");
+		cli_puts(w->s, exec_error(status));
 		return;
 	}
-	struct buf text;
 	buf_init(&text);
-	buf_printf(&text, "failover exec reply%s:\n%s",
-		   status == -ETIMEDOUT ? " (timed out: the mate did not "
-					  "answer)" : "", output);
-	unit_notice(w->u, text.data);
+	if (w->later) {
+		buf_printf(&text, "%s%s", output, exec_error(status));
+		cli_deferred_finish(w->later, status < 0 ? CLI_ERROR : CLI_OK,
+				    text.data ? text.data : "");
+	} else {
+		buf_printf(&text, "failover exec reply:\n%s%s", output,
+			   exec_error(status));
+		unit_notice(w->u, text.data);
+	}
 	buf_free(&text);
 	free(w);
 }
@@ -134,8 +159,10 @@ static enum cli_status h_exec(struct cli_session *s, const struct cli_args *a)
 		free(w);
 		return st;
 	}
-	cli_printf(s, "INFO: sent to the %s unit; its output will be shown "
-		   "on the console when it arrives\n", target);
+	w->later = cli_defer(s);
+	if (!w->later)
+		cli_printf(s, "INFO: sent to the %s unit; its output will be "
+			   "shown on the console when it arrives\n", target);
 	return CLI_OK;
 }
 

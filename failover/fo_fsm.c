@@ -198,6 +198,14 @@ void fo_fsm_send_hello(struct fo_fsm *f)
 		send_msg(f, FO_MSG_HELLO, 0, FO_R_NONE);
 }
 
+void fo_fsm_mate_heard(struct fo_fsm *f)
+{
+	/* Not while testing: only the data-interface test (or a HELLO)
+	 * decides then. */
+	if (f->enabled && f->mate_present && !f->mate_testing)
+		f->ops.timer_arm(f->ctx, FO_TIMER_HOLD, 0, f->hold_ms);
+}
+
 /* Messages reach the mate and it can act on them. */
 static bool mate_reachable(const struct fo_fsm *f)
 {

@@ -231,6 +231,10 @@ int fo_fsm_timer_fired(struct fo_fsm *fsm, enum fo_timer t, unsigned group);
  * unit busy in one long operation (applying the mate's configuration) so
  * its mate keeps hearing it. */
 void fo_fsm_send_hello(struct fo_fsm *fsm);
+/* Any other authenticated message came from the mate (replication, exec):
+ * it is alive, so its hold time restarts as on a HELLO.  Nothing else
+ * changes (the snapshot is only read from HELLO and group messages). */
+void fo_fsm_mate_heard(struct fo_fsm *fsm);
 
 /* Operator commands; group FO_GROUP_ALL = the unit-level form.  The
  * result's text (fo_cmd_result_text) is for the console. */

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -153,11 +154,37 @@ static void op_timer_cancel(void *ctx, enum fo_timer t, unsigned group)
 	ev_timer_stop(fu->timers[t][group].timer);
 }
 
+/* Frames waiting unread on the failover link: the loop runs its timers
+ * before it reads, so after a long operation the hold timer would fire
+ * with the mate's hellos still in the socket. */
+static bool link_input_pending(const struct fo_unit *fu)
+{
+	int fds[8];
+	struct pollfd p[8];
+	size_t n = fu->link ? fo_link_get_fds(fu->link, fds, 8) : 0;
+
+	for (size_t i = 0; i < n && i < 8; i++)
+		p[i] = (struct pollfd){ .fd = fds[i], .events = POLLIN };
+	return n && poll(p, n < 8 ? n : 8, 0) > 0;
+}
+
 static void on_fsm_timer(struct ev_loop *loop, struct ev_timer *t, void *arg)
 {
 	struct fo_timer_slot *slot = arg;
-	fo_fsm_timer_fired(slot->fu->fsm, slot->which, slot->group);
-	fo_unit_flush(slot->fu);
+	struct fo_unit *fu = slot->fu;
+
+	if (slot->which == FO_TIMER_HOLD) {
+		/* One read turn per hold period (a flood of junk cannot keep
+		 * a dead mate alive): 1 ms, then the frames decide. */
+		if (!fu->hold_grace && link_input_pending(fu)) {
+			fu->hold_grace = true;
+			ev_timer_start(t, 1000);
+			return;
+		}
+		fu->hold_grace = false;
+	}
+	fo_fsm_timer_fired(fu->fsm, slot->which, slot->group);
+	fo_unit_flush(fu);
 }
 
 static void fill_snap(const struct fo_msg *msg, struct fo_fsm_snap *s)
@@ -411,6 +438,11 @@ static void on_frame(void *arg, enum fo_channel ch, const uint8_t *frame,
 		     "%s", fo_channel_name(ch), fo_wire_verdict_name(v));
 		return;
 	}
+	/* The mate is alive, whatever it says: its hold time restarts (in
+	 * the FSM for HELLO and group messages, with their snapshot). */
+	fu->hold_grace = false;
+	if (m->hdr.type != FO_WT_HELLO && m->hdr.type != FO_WT_GROUP_REQ)
+		fo_fsm_mate_heard(fu->fsm);
 	switch ((enum fo_wire_type)m->hdr.type) {
 	case FO_WT_HELLO:
 		mate_hello(fu, &m->u.hello);

@@ -5,7 +5,11 @@
  * channel; the mate runs the line in a session of its own (configuration
  * mode of the system space or of the context) and answers with one or
  * more EXEC_REPLY frames (output split at FO_DATA_MAX, `more` set on all
- * but the last).  Unanswered requests end with -ETIMEDOUT.
+ * but the last).  The asker's done callback runs exactly once: with the
+ * mate's status and output, with -ETIMEDOUT when the mate does not answer
+ * within EXEC_TIMEOUT_US, or with -ECANCELED when failover is torn down
+ * first.  The console command waits for it without blocking the loop
+ * (failover/fo_cmds.c h_exec, cli_defer).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -203,11 +207,10 @@ void fo_unit_exec_cancel(struct fo_unit *fu, void *arg)
 
 void fo_unit_exec_cancel_all(struct fo_unit *fu)
 {
-	while (fu->execs) {
-		struct fo_exec *e = fu->execs;
-		fu->execs = e->next;
-		exec_free(e);
-	}
+	/* Waiters are told (a console command waiting for the mate ends
+	 * with an error instead of hanging, and its state is freed). */
+	while (fu->execs)
+		exec_finish(fu->execs, -ECANCELED);
 	if (fu->exec_session) {
 		cli_session_destroy(fu->exec_session);
 		fu->exec_session = NULL;

@@ -73,6 +73,9 @@ struct fo_unit {
 	struct fo_timer_slot timers[FO_TIMER_MAX][FO_GROUP_COUNT + 1];
 	struct ev_timer *kick;          /* delivers queued work */
 	uint64_t busy_hello_ms;         /* last hello sent while busy */
+	/* The hold timer found the mate's frames waiting unread (the loop was
+	 * busy) and gave them one more turn before declaring it failed. */
+	bool hold_grace;
 	struct ev_timer *apply_timer;   /* deferred fo_unit_apply_config */
 	struct ev_timer *carrier_timer; /* polls the LAN interface carrier */
 	struct fo_pend pend[64];

@@ -149,6 +149,9 @@ static const struct msg_spec msg_specs[] = {
 		{ A_DATA, 1, 1 } } },
 	[FO_WT_IFMON_HELLO] = { "IFMON_HELLO", FO_CH_CONTROL, {
 		{ A_GROUP, 1, 1 }, { A_CONTEXT, 0, 1 }, { A_IFNAME, 1, 1 } } },
+	/* A_ACTION carries the request's kind. */
+	[FO_WT_CFG_REQ] = { "CFG_REQ", FO_CH_CONFIG, {
+		{ A_ACTION, 1, 1 }, { A_CONTEXT, 0, 1 } } },
 };
 _Static_assert(sizeof msg_specs / sizeof msg_specs[0] == FO_WT_MAX,
 	       "msg_specs must cover every message type");
@@ -207,6 +210,7 @@ static const char *const obj_type_names[] = {
 	[FO_OBJ_NONE] = "none", [FO_OBJ_TCP_CONN] = "tcp-conn",
 	[FO_OBJ_UDP_CONN] = "udp-conn", [FO_OBJ_ARP] = "arp",
 	[FO_OBJ_XLATE] = "xlate", [FO_OBJ_VPN] = "vpn",
+	[FO_OBJ_ENVELOPE] = "envelope",
 };
 _Static_assert(sizeof obj_type_names / sizeof obj_type_names[0] ==
 	       FO_OBJ_MAX, "obj_type_names");
@@ -578,6 +582,11 @@ static int enc_body(struct buf *b, const struct fo_wire_msg *m)
 		if ((rc = put_opt_str(b, A_CONTEXT, m->u.ifmon_hello.context)))
 			return rc;
 		return put_str(b, A_IFNAME, m->u.ifmon_hello.ifname);
+	case FO_WT_CFG_REQ:
+		if (m->u.cfg_req.kind >= FO_CFG_REQ_KIND_MAX)
+			return -EINVAL;
+		put_u8(b, A_ACTION, m->u.cfg_req.kind);
+		return put_opt_str(b, A_CONTEXT, m->u.cfg_req.context);
 	case FO_WT_NONE:
 	case FO_WT_MAX:
 		break;
@@ -832,6 +841,15 @@ static enum fo_wire_verdict fill(struct fo_wire_msg *m, enum fo_attr a,
 		}
 		return a == A_CONTEXT ? STR(i->context, v, n)
 				      : STR(i->ifname, v, n);
+	}
+	case FO_WT_CFG_REQ: {
+		struct fo_cfg_req *r = &m->u.cfg_req;
+		if (a == A_CONTEXT)
+			return STR(r->context, v, n);
+		if (v[0] >= FO_CFG_REQ_KIND_MAX)
+			return FO_WIRE_BAD_VALUE;
+		r->kind = v[0];
+		return FO_WIRE_OK;
 	}
 	case FO_WT_NONE:
 	case FO_WT_MAX:

@@ -82,6 +82,8 @@ enum fo_wire_type {
 	FO_WT_EXEC_REQ,
 	FO_WT_EXEC_REPLY,
 	FO_WT_IFMON_HELLO,
+	FO_WT_CFG_REQ,         /* appended: a peer that predates it answers
+				* BAD_TYPE (dropped, counted) */
 	FO_WT_MAX
 };
 
@@ -120,10 +122,12 @@ enum fo_if_status {
 	FO_IF_STATUS_MAX
 };
 
-/* Replicated object kinds (STATE records). */
+/* Replicated object kinds (STATE records).  FO_OBJ_ENVELOPE is the
+ * first record of every STATE message: what the other records are for
+ * (context, kind, bulk flags; its layout is repl_state's business). */
 enum fo_obj_type {
 	FO_OBJ_NONE, FO_OBJ_TCP_CONN, FO_OBJ_UDP_CONN, FO_OBJ_ARP,
-	FO_OBJ_XLATE, FO_OBJ_VPN, FO_OBJ_MAX
+	FO_OBJ_XLATE, FO_OBJ_VPN, FO_OBJ_ENVELOPE, FO_OBJ_MAX
 };
 
 struct fo_bytes {
@@ -207,6 +211,17 @@ struct fo_cfg_cmd {
 	char text[FO_CMD_TEXT_MAX + 1];
 };
 
+/* CFG_REQ: what a unit asks its mate's configuration replication for. */
+enum fo_cfg_req_kind {
+	FO_CFG_REQ_SYNC,        /* send your running configuration (a join) */
+	FO_CFG_REQ_KIND_MAX
+};
+
+struct fo_cfg_req {
+	uint8_t kind;           /* enum fo_cfg_req_kind */
+	char context[FO_NAME_MAX + 1];  /* '\0' = system and every context */
+};
+
 struct fo_cfg_sync_begin {
 	uint32_t sync_id;
 	uint32_t n_contexts;    /* contexts to follow the system space */
@@ -278,6 +293,7 @@ struct fo_wire_msg {
 		struct fo_hello hello;
 		struct fo_group_req group_req;
 		struct fo_cfg_cmd cfg_cmd;
+		struct fo_cfg_req cfg_req;
 		struct fo_cfg_sync_begin sync_begin;
 		struct fo_cfg_sync_chunk sync_chunk;
 		struct fo_cfg_sync_end sync_end;

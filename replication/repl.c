@@ -28,6 +28,7 @@ struct repl {
 	struct repl_cfg *cfg;
 	struct repl_state *state;
 	struct ev_timer *timer;
+	struct ev_timer *apply_timer;   /* next step of a received sync */
 };
 
 /* ---- ops towards fo_unit ---- */
@@ -64,12 +65,29 @@ static void bulk_done(void *arg, int group)
 	fo_unit_bulk_done(((struct repl *)arg)->fo, group);
 }
 
+/* A timer 1 us away fires on the loop's next turn, after the descriptors
+ * that are ready (hellos, the console) were served (the loop runs the
+ * timers due at the time it started them, so this one waits a turn). */
+static void defer_apply(void *arg)
+{
+	struct repl *r = arg;
+	ev_timer_start(r->apply_timer, 1);
+}
+
+static void on_apply(struct ev_loop *loop, struct ev_timer *t, void *arg)
+{
+	struct repl *r = arg;
+	if (!repl_cfg_apply_step(r->cfg))
+		repl_sync_contexts(r);     /* the contexts as applied */
+}
+
 static const struct repl_cfg_ops cfg_ops = {
 	.send = send_frame,
 	.mate_present = mate_present,
 	.config_received = config_received,
 	.files_received = files_received,
 	.notice = notice,
+	.defer = defer_apply,
 };
 
 static const struct repl_state_ops state_ops = {
@@ -174,7 +192,9 @@ void repl_sync_contexts(struct repl *r)
 		repl_state_set_http(r->state, g,
 				    sc->fo.groups[g - 1].replication_http);
 	}
-	if (!unit_kernel(r->u))
+	/* A sync being applied removes and re-creates contexts over several
+	 * turns: their tables are followed once it is done. */
+	if (!unit_kernel(r->u) || repl_cfg_applying(r->cfg))
 		return;
 	/* Gone first, so a recreated context gets fresh tables. */
 	for (size_t i = repl_state_ctx_count(r->state); i-- > 0;) {
@@ -216,6 +236,7 @@ int repl_create(struct ev_loop *loop, struct unit *u, struct repl **out)
 	r->loop = loop;
 	r->u = u;
 	r->fo = fo;
+	r->apply_timer = ev_timer_create(loop, on_apply, r);
 	if (unit_kernel(u))
 		/* Before any bulk: a standby installs a million connections
 		 * twice as fast in a big hash.  Failure is not fatal (the
@@ -262,6 +283,8 @@ void repl_destroy(struct repl *r)
 		unit_set_exec_hook(r->u, NULL, NULL);
 	if (r->timer)
 		ev_timer_destroy(r->timer);
+	if (r->apply_timer)
+		ev_timer_destroy(r->apply_timer);
 	repl_state_destroy(r->state);
 	repl_cfg_destroy(r->cfg);
 	free(r);

@@ -46,6 +46,27 @@ struct rx_sync {
 	size_t nfiles;
 };
 
+/* A verified sync being applied, one step per loop turn. */
+enum apply_phase {
+	AP_CHECK,       /* is the system space's text different? */
+	AP_RELEASE,     /* hand back one context's interfaces (idx: next) */
+	AP_SYSTEM,      /* replay one block of the system space (seg) */
+	AP_CONTEXTS,    /* apply one context's text (idx: next text) */
+	AP_FILES,       /* write one config-url file (idx: next file) */
+};
+
+struct apply_job {
+	bool active;
+	struct rx_sync s;
+	enum apply_phase phase;
+	size_t idx;
+	const char *sys_text;         /* into s.texts; NULL: none sent */
+	const char *seg;              /* next system block to replay */
+	enum fo_unit_role lan_unit;
+	int sys_failed;
+	struct buf sys_report;
+};
+
 /* A command held while a sync is received. */
 struct held_cmd {
 	bool from_mate;
@@ -81,6 +102,7 @@ struct repl_cfg {
 	size_t lat_len, lat_pos;
 	uint64_t last_cmd_ms;
 	struct rx_sync rs;
+	struct apply_job ap;
 	bool join_pending;
 	bool sending;
 	uint32_t next_sync_id;
@@ -257,12 +279,15 @@ static void held_free(struct repl_cfg *rc)
 	rc->nheld = 0;
 }
 
+static void apply_free(struct apply_job *ap);
+
 void repl_cfg_destroy(struct repl_cfg *rc)
 {
 	if (!rc)
 		return;
 	rx_sync_reset(&rc->rs);
 	buf_free(&rc->rs.all);
+	apply_free(&rc->ap);
 	held_free(rc);
 	free(rc->dig);
 	cli_session_destroy(rc->rx);
@@ -419,10 +444,8 @@ int repl_cfg_send_sync(struct repl_cfg *rc, const char *ctx)
 int repl_cfg_request_sync(struct repl_cfg *rc)
 {
 	struct fo_wire_msg m;
-	fo_wire_msg_init(&m, FO_WT_CFG_CMD);
-	m.u.cfg_cmd.cmd_seq = 0;
-	snprintf(m.u.cfg_cmd.text, sizeof m.u.cfg_cmd.text, "%s",
-		 REPL_CFG_REQ_SYNC);
+	fo_wire_msg_init(&m, FO_WT_CFG_REQ);
+	m.u.cfg_req.kind = FO_CFG_REQ_SYNC;      /* context "": everything */
 	rc->join_pending = true;
 	int err = send_msg(rc, &m);
 	if (err)
@@ -457,52 +480,68 @@ static bool text_has_context(const char *text, const char *name)
 	return false;
 }
 
-/* Replaces the system space's running configuration.  Contexts that stay
- * keep their namespaces (their connections survive); their interfaces are
- * handed back first so the replayed allocate-interface lines find them. */
-static int apply_system(struct repl_cfg *rc, const char *text)
+/* Applying a received sync.  The system space's running configuration
+ * is replaced first (it creates the contexts), then each context's.
+ * Contexts that stay keep their namespaces (their connections survive);
+ * their interfaces are handed back first so the replayed
+ * allocate-interface lines find them.  Every step is bounded: one
+ * context released, one `context` block of the system space replayed,
+ * one context applied, one file written. */
+
+static bool same_text(const char *text, const struct buf *mine)
+{
+	uint8_t a[FO_MD5_LEN], b[FO_MD5_LEN];
+	md5_bytes(mine->data, mine->len, a);
+	md5_bytes(text, strlen(text), b);
+	return memcmp(a, b, sizeof a) == 0;
+}
+
+/* The next block of a system text: up to the next top-level `context`
+ * line (a block replayed alone behaves as in the whole text: a top-level
+ * line leaves any sub-mode anyway). */
+static const char *next_block(const char *p)
+{
+	for (const char *q = strchr(p, '\n'); q; q = strchr(q, '\n')) {
+		q++;
+		if (strncmp(q, "context ", 8) == 0)
+			return q;
+	}
+	return p + strlen(p);
+}
+
+/* Hands back context i's interfaces; removes it when the new text has
+ * no such context. */
+static void release_context(struct repl_cfg *rc, size_t i)
 {
 	struct unit *u = rc->u;
-	struct sys_config *sc = unit_sysconfig(u);
-	struct buf report, mine, msg;
-	uint8_t a[FO_MD5_LEN], b[FO_MD5_LEN];
-
-	buf_init(&mine);
-	system_text(rc, &mine);
-	md5_bytes(mine.data, mine.len, a);
-	buf_free(&mine);
-	md5_bytes(text, strlen(text), b);
-	if (memcmp(a, b, sizeof a) == 0)
-		return 0;
-
+	struct sys_context *x = &unit_sysconfig(u)->contexts[i];
+	char name[SYS_NAME_MAX];
+	struct buf msg;
 	buf_init(&msg);
-	enum fo_unit_role lan_unit = sc->fo.lan_unit;
-	for (size_t i = sc->ncontexts; i-- > 0;) {
-		struct sys_context *x = &sc->contexts[i];
-		char name[SYS_NAME_MAX];
-		snprintf(name, sizeof name, "%s", x->name);
-		while (x->nallocs) {
-			char phys[SYS_NAME_MAX];
-			snprintf(phys, sizeof phys, "%s",
-				 x->allocs[x->nallocs - 1].phys);
-			unit_context_release(u, name, phys, &msg);
-			x->nallocs--;
-		}
-		if (!text_has_context(text, name))
-			unit_context_remove(u, name, &msg);
+	snprintf(name, sizeof name, "%s", x->name);
+	while (x->nallocs) {
+		char phys[SYS_NAME_MAX];
+		snprintf(phys, sizeof phys, "%s", x->allocs[x->nallocs - 1].phys);
+		unit_context_release(u, name, phys, &msg);
+		x->nallocs--;
 	}
-	sys_config_clear(sc);
-	sc->fo.lan_unit = lan_unit;
-	buf_init(&report);
-	int failed = unit_replay(u, NULL, text, &report);
-	sc->fo.lan_unit = lan_unit;
-	if (failed)
-		mlog(MSG_930204, "%d line(s) of the system configuration "
-		     "from the mate were refused:\n%s", failed,
-		     report.data ? report.data : "");
-	buf_free(&report);
+	if (!text_has_context(rc->ap.sys_text, name))
+		unit_context_remove(u, name, &msg);
 	buf_free(&msg);
-	return failed;
+}
+
+static void replay_block(struct repl_cfg *rc)
+{
+	struct apply_job *ap = &rc->ap;
+	struct sys_config *sc = unit_sysconfig(rc->u);
+	const char *end = next_block(ap->seg);
+	char *block = strndup(ap->seg, (size_t)(end - ap->seg));
+	if (!block)
+		abort();
+	ap->sys_failed += unit_replay(rc->u, NULL, block, &ap->sys_report);
+	sc->fo.lan_unit = ap->lan_unit;
+	free(block);
+	ap->seg = end;
 }
 
 static int apply_context(struct repl_cfg *rc, const char *name,
@@ -518,13 +557,11 @@ static int apply_context(struct repl_cfg *rc, const char *name,
 		return -ENOENT;
 	}
 	struct buf mine, report;
-	uint8_t a[FO_MD5_LEN], b[FO_MD5_LEN];
 	buf_init(&mine);
 	ctx_config_write(cc, MCTX_VERSION, CTX_WRITE_BODY, &mine);
-	md5_bytes(mine.data, mine.len, a);
+	bool same = same_text(text, &mine);
 	buf_free(&mine);
-	md5_bytes(text, strlen(text), b);
-	if (memcmp(a, b, sizeof a) == 0)
+	if (same)
 		return 0;
 	/* The interfaces come from the system space's allocations. */
 	ctx_config_clear(cc);
@@ -542,46 +579,159 @@ static int apply_context(struct repl_cfg *rc, const char *name,
 
 static void run_held(struct repl_cfg *rc);
 
-static void sync_apply(struct repl_cfg *rc)
+static void apply_free(struct apply_job *ap)
 {
-	struct rx_sync *rs = &rc->rs;
-	/* The system space first: it creates the contexts. */
-	for (size_t i = 0; i < rs->ntexts; i++)
-		if (!rs->texts[i].name[0])
-			apply_system(rc, rs->texts[i].text.data ?
-				     rs->texts[i].text.data : "");
-	for (size_t i = 0; i < rs->ntexts; i++)
-		if (rs->texts[i].name[0])
-			apply_context(rc, rs->texts[i].name,
-				      rs->texts[i].text.data ?
-				      rs->texts[i].text.data : "");
+	rx_sync_reset(&ap->s);
+	buf_free(&ap->s.all);
+	buf_free(&ap->sys_report);
+	memset(ap, 0, sizeof *ap);
+}
+
+/* Takes over the sync just verified in rc->rs. */
+static void apply_begin(struct repl_cfg *rc)
+{
+	struct apply_job *ap = &rc->ap;
+	if (ap->active) {
+		rc->stats.sync_superseded++;
+		mlog(MSG_930203, "configuration sync %u from the mate superseded "
+		     "by sync %u before it was applied", ap->s.id, rc->rs.id);
+		apply_free(ap);
+	}
+	ap->s = rc->rs;               /* the buffers move with it */
+	memset(&rc->rs, 0, sizeof rc->rs);
+	buf_init(&rc->rs.all);
+	ap->active = true;
+	ap->phase = AP_CHECK;
+	buf_init(&ap->sys_report);
+	for (size_t i = 0; i < ap->s.ntexts; i++)
+		if (!ap->s.texts[i].name[0])
+			ap->sys_text = ap->s.texts[i].text.data ?
+				       ap->s.texts[i].text.data : "";
+}
+
+static void apply_finish(struct repl_cfg *rc)
+{
+	struct apply_job *ap = &rc->ap;
 	bool join = rc->join_pending;
 	rc->join_pending = false;
-	if (join && rc->ops.config_received)
-		rc->ops.config_received(rc->arg);
-	for (size_t i = 0; i < rs->nfiles; i++) {
-		struct rx_file *f = &rs->files[i];
-		int err = flash_write(unit_flash(rc->u), f->path,
-				      f->data.data ? f->data.data : "",
-				      f->data.len);
-		if (err) {
-			rc->stats.file_err++;
-			mlog(MSG_930204, "file %s from the mate not written: %s",
-			     f->path, flash_last_error(unit_flash(rc->u)));
-		} else {
-			rc->stats.files_rx++;
-			mlog(MSG_930205, "file %s received from the mate (%zu "
-			     "bytes)", f->path, f->data.len);
-		}
-	}
-	if (join && rc->ops.files_received)
-		rc->ops.files_received(rc->arg);
 	rc->stats.sync_rx++;
 	mlog(MSG_709006, "End Configuration Replication (STB): %zu text(s), "
-	     "%zu file(s)", rs->ntexts, rs->nfiles);
-	rx_sync_reset(rs);
+	     "%zu file(s)", ap->s.ntexts, ap->s.nfiles);
+	/* Done before the FSM hears of it: its Bulk Sync wants the contexts
+	 * as applied. */
+	apply_free(ap);
 	rc->last_cmd_ms = now_ms(rc);
 	run_held(rc);
+	if (join && rc->ops.files_received)
+		rc->ops.files_received(rc->arg);
+}
+
+/* One bounded piece of work; false once the sync is applied. */
+static bool apply_one(struct repl_cfg *rc)
+{
+	struct apply_job *ap = &rc->ap;
+	struct sys_config *sc = unit_sysconfig(rc->u);
+	rc->stats.apply_steps++;
+	switch (ap->phase) {
+	case AP_CHECK: {
+		ap->phase = AP_CONTEXTS;
+		ap->idx = 0;
+		if (!ap->sys_text)
+			return true;
+		struct buf mine;
+		buf_init(&mine);
+		system_text(rc, &mine);
+		bool same = same_text(ap->sys_text, &mine);
+		buf_free(&mine);
+		if (same)
+			return true;
+		ap->lan_unit = sc->fo.lan_unit;
+		ap->phase = AP_RELEASE;
+		ap->idx = sc->ncontexts;
+		return true;
+	}
+	case AP_RELEASE:
+		if (ap->idx > sc->ncontexts)
+			ap->idx = sc->ncontexts;
+		if (ap->idx > 0) {
+			release_context(rc, --ap->idx);
+			return true;
+		}
+		/* Cleared and the first block replayed in the same turn: no
+		 * turn ever sees an empty system space. */
+		sys_config_clear(sc);
+		sc->fo.lan_unit = ap->lan_unit;
+		ap->seg = ap->sys_text;
+		ap->phase = AP_SYSTEM;
+		/* fall through */
+	case AP_SYSTEM:
+		if (*ap->seg)
+			replay_block(rc);
+		if (*ap->seg)
+			return true;
+		if (ap->sys_failed)
+			mlog(MSG_930204, "%d line(s) of the system configuration "
+			     "from the mate were refused:\n%s", ap->sys_failed,
+			     ap->sys_report.data ? ap->sys_report.data : "");
+		ap->phase = AP_CONTEXTS;
+		ap->idx = 0;
+		return true;
+	case AP_CONTEXTS:
+		while (ap->idx < ap->s.ntexts && !ap->s.texts[ap->idx].name[0])
+			ap->idx++;
+		if (ap->idx < ap->s.ntexts) {
+			struct rx_text *t = &ap->s.texts[ap->idx++];
+			apply_context(rc, t->name, t->text.data ? t->text.data : "");
+			return true;
+		}
+		/* Every configuration is in: the FSM leaves Sync Config. */
+		if (rc->join_pending && rc->ops.config_received)
+			rc->ops.config_received(rc->arg);
+		ap->phase = AP_FILES;
+		ap->idx = 0;
+		return true;
+	case AP_FILES:
+		if (ap->idx < ap->s.nfiles) {
+			struct rx_file *f = &ap->s.files[ap->idx++];
+			int err = flash_write(unit_flash(rc->u), f->path,
+					      f->data.data ? f->data.data : "",
+					      f->data.len);
+			if (err) {
+				rc->stats.file_err++;
+				mlog(MSG_930204, "file %s from the mate not "
+				     "written: %s", f->path,
+				     flash_last_error(unit_flash(rc->u)));
+			} else {
+				rc->stats.files_rx++;
+				mlog(MSG_930205, "file %s received from the mate "
+				     "(%zu bytes)", f->path, f->data.len);
+			}
+			return true;
+		}
+		apply_finish(rc);
+		return false;
+	}
+	return false;
+}
+
+bool repl_cfg_apply_step(struct repl_cfg *rc)
+{
+	if (!rc->ap.active)
+		return false;
+	if (!apply_one(rc))
+		return false;
+	if (rc->ops.defer) {
+		rc->ops.defer(rc->arg);
+		return true;
+	}
+	while (apply_one(rc))
+		;
+	return false;
+}
+
+bool repl_cfg_applying(const struct repl_cfg *rc)
+{
+	return rc->ap.active;
 }
 
 static int recv_begin(struct repl_cfg *rc, const struct fo_cfg_sync_begin *b)
@@ -690,7 +840,8 @@ static int recv_end(struct repl_cfg *rc, const struct fo_cfg_sync_end *e)
 	for (size_t i = 0; i < rs->nfiles; i++)
 		if (rs->files[i].data.len != rs->files[i].total)
 			return sync_bad(rc, "file incomplete");
-	sync_apply(rc);
+	apply_begin(rc);
+	repl_cfg_apply_step(rc);
 	return 0;
 }
 
@@ -775,18 +926,22 @@ void repl_cfg_executed(void *arg, struct cli_session *s,
 		       enum cli_status status)
 {
 	struct repl_cfg *rc = arg;
-	if (!cmd || !(cmd->flags & (CLI_F_REPLICATE | CLI_F_FILE)))
+	if (!cmd || !(cmd->flags & (CLI_F_REPLICATE | CLI_F_FILE)) ||
+	    s == rc->rx)
 		return;
-	if (status != CLI_OK && status != CLI_WARNING)
-		return;
-	if (s == rc->rx || !mate_present(rc))
+	bool ok = status == CLI_OK || status == CLI_WARNING;
+	/* While a sync is applied even a command that failed (on the half
+	 * built configuration) is held for a second run. */
+	bool hold_it = rc->ap.active ||
+		       (ok && (rc->rs.active || rc->join_pending));
+	if (!hold_it && (!ok || !mate_present(rc)))
 		return;
 	const char *ctx = cli_context(s);
 	const char *entry = cli_mode_entry(s);
 	if (entry && strcmp(entry, line) == 0)
 		entry = NULL;
 
-	if (rc->rs.active || rc->join_pending) {
+	if (hold_it) {
 		/* The configuration arriving would overwrite it: it runs
 		 * again once the sync is applied. */
 		hold(rc, false, 0, ctx, entry, line);
@@ -905,6 +1060,7 @@ static int recv_cmd(struct repl_cfg *rc, const struct fo_cfg_cmd *c)
 {
 	const char *ctx = c->context[0] ? c->context : NULL;
 	if (c->cmd_seq == 0) {
+		/* A peer from before CFG_REQ asks this way. */
 		if (strcmp(c->text, REPL_CFG_REQ_SYNC) != 0) {
 			rc->stats.msg_bad++;
 			mlog(MSG_930206, "unknown request from the mate: %s",
@@ -913,11 +1069,23 @@ static int recv_cmd(struct repl_cfg *rc, const struct fo_cfg_cmd *c)
 		}
 		return repl_cfg_send_sync(rc, NULL);
 	}
-	if (rc->rs.active) {
+	if (rc->rs.active || rc->ap.active) {
 		hold(rc, true, c->cmd_seq, ctx, NULL, c->text);
 		return 0;
 	}
 	return run_mate_line(rc, c->cmd_seq, ctx, c->text);
+}
+
+static int recv_req(struct repl_cfg *rc, const struct fo_cfg_req *r)
+{
+	const char *ctx = r->context[0] ? r->context : NULL;
+	if (r->kind != FO_CFG_REQ_SYNC) {     /* the decoder checked it */
+		rc->stats.msg_bad++;
+		return -EPROTO;
+	}
+	mlog(MSG_709003, "the mate asks for the configuration of %s%s",
+	     ctx ? "context " : "the system and all contexts", ctx ? ctx : "");
+	return repl_cfg_send_sync(rc, ctx);
 }
 
 int repl_cfg_recv(struct repl_cfg *rc, const struct fo_wire_msg *m)
@@ -925,6 +1093,8 @@ int repl_cfg_recv(struct repl_cfg *rc, const struct fo_wire_msg *m)
 	switch ((enum fo_wire_type)m->hdr.type) {
 	case FO_WT_CFG_CMD:
 		return recv_cmd(rc, &m->u.cfg_cmd);
+	case FO_WT_CFG_REQ:
+		return recv_req(rc, &m->u.cfg_req);
 	case FO_WT_CFG_SYNC_BEGIN:
 		return recv_begin(rc, &m->u.sync_begin);
 	case FO_WT_CFG_SYNC_CHUNK:
@@ -970,7 +1140,10 @@ void repl_cfg_mate_down(struct repl_cfg *rc)
 	rc->join_pending = false;
 	rc->rx_in_cmd = false;
 	rc->pend_len = 0;
-	run_held(rc);
+	/* A sync being applied is whole and checked: it goes on, and the
+	 * held commands run after it. */
+	if (!rc->ap.active)
+		run_held(rc);
 	free(rc->dig);
 	rc->dig = NULL;
 	rc->ndig = 0;
@@ -983,6 +1156,8 @@ void repl_cfg_hello_digests(struct repl_cfg *rc, struct fo_hello *h)
 {
 	struct sys_config *sc = unit_sysconfig(rc->u);
 	h->n_digests = 0;
+	if (rc->ap.active)
+		return;           /* half applied: nothing worth comparing */
 	struct fo_ctx_digest *d = &h->digests[h->n_digests++];
 	snprintf(d->name, sizeof d->name, "%s", REPL_CFG_SYSTEM_DIGEST);
 	repl_cfg_digest(rc, NULL, d->md5);
@@ -1021,7 +1196,7 @@ void repl_cfg_mate_hello(struct repl_cfg *rc, const struct fo_hello *h)
 	struct fo_hello mine;
 	if (h->n_digests == 0)
 		return;           /* a mate without replication: nothing to say */
-	if (rc->rs.active || rc->join_pending || rc->sending)
+	if (rc->rs.active || rc->ap.active || rc->join_pending || rc->sending)
 		return;
 	uint64_t now = now_ms(rc);
 	bool quiet = rc->pend_len == 0 && now - rc->last_cmd_ms >= QUIET_MS;
@@ -1092,7 +1267,7 @@ enum repl_cfg_sync_state repl_cfg_sync_state(const struct repl_cfg *rc)
 {
 	if (rc->sending)
 		return REPL_SYNC_SENDING;
-	if (rc->rs.active)
+	if (rc->rs.active || rc->ap.active)
 		return REPL_SYNC_RECEIVING;
 	if (rc->join_pending)
 		return REPL_SYNC_WAITING;

@@ -14,11 +14,21 @@
  *     replaces its running configuration (never its flash: the received
  *     configuration lives in running memory until `write memory`) and
  *     writes the files.  A joining unit asks for a sync with
- *     repl_cfg_request_sync() and reports progress through the ops
- *     (config_received, then files_received) so its failover FSM walks
- *     Sync Config -> Sync File System -> Bulk Sync.  `write standby` sends
- *     the same thing unasked (one context when typed inside a context).
- *     The unit's own `failover lan unit` is never sent nor overwritten.
+ *     repl_cfg_request_sync() (a CFG_REQ message) and reports progress
+ *     through the ops (config_received, then files_received) so its
+ *     failover FSM walks Sync Config -> Sync File System -> Bulk Sync.
+ *     `write standby` sends the same thing unasked (one context when typed
+ *     inside a context).  The unit's own `failover lan unit` is never sent
+ *     nor overwritten.
+ *
+ *     Applying is chunked, so hellos, the console and the state channel
+ *     keep being served: one bounded step per event-loop turn (releasing
+ *     one context's interfaces, replaying one context block of the system
+ *     space, applying one context, writing one file), the owner calling
+ *     repl_cfg_apply_step() each time ops->defer asks for it.
+ *     config_received is called only after the last context is applied,
+ *     so the FSM stays in Sync Config until then.  While a sync is
+ *     applied, our hellos carry no digests (nothing to compare yet).
  *
  *  2. Command replication.  repl_cfg_executed() is the unit's exec hook:
  *     a command whose row has CLI_F_REPLICATE or CLI_F_FILE and succeeded
@@ -31,11 +41,12 @@
  *     command; the mate re-enters the mode, runs the command in its
  *     replay session (running configuration only) and answers with an
  *     ACK {channel CONFIG, cum_seq = the even cmd_seq}, which times the
- *     round trip.  cmd_seq 0 carries requests between the replication
- *     layers themselves (text REPL_CFG_REQ_SYNC asks for a sync).
- *     Commands typed on a unit that is receiving a sync, and commands from
- *     the mate that arrive during one, are queued and run after the sync
- *     is applied (ASA 709008), never lost.
+ *     round trip.  A CFG_CMD with cmd_seq 0 and text REPL_CFG_REQ_SYNC is
+ *     the sync request of units before CFG_REQ existed: still honoured.
+ *     Commands typed on a unit that is receiving or applying a sync, and
+ *     commands from the mate that arrive during one, are queued and run
+ *     again after the sync is applied (ASA 709008), never lost: the
+ *     operator is told so.
  *
  *  3. Digests.  Each hello carries the MD5 of every configuration body
  *     (the system space as REPL_CFG_SYSTEM_DIGEST); repl_cfg_mate_hello()
@@ -66,7 +77,8 @@ struct repl_cfg;
 	"**** WARNING **** Configuration Replication is NOT performed from " \
 	"Standby unit to Active unit. Configurations are no longer " \
 	"synchronized."
-/* Text of a cmd_seq 0 CFG_CMD asking the mate for a full sync. */
+/* Text of a cmd_seq 0 CFG_CMD asking the mate for a full sync: what a
+ * unit without FO_WT_CFG_REQ sends; accepted, never sent. */
 #define REPL_CFG_REQ_SYNC "write standby"
 /* Digest name of the system execution space in hellos (the wire wants a
  * non-empty name; ASA reserves "system" as a context name). */
@@ -87,6 +99,10 @@ struct repl_cfg_ops {
 	void (*notice)(void *arg, const char *text);
 	/* Optional: monotonic milliseconds (tests drive time); NULL = clock. */
 	uint64_t (*now_ms)(void *arg);
+	/* Optional: a received sync has more to apply; call
+	 * repl_cfg_apply_step() on a later loop turn.  NULL: the whole sync
+	 * is applied at once when it arrives. */
+	void (*defer)(void *arg);
 };
 
 /* What `show failover state` says under "Configuration State". */
@@ -107,6 +123,8 @@ struct repl_cfg_stats {
 	uint64_t cmd_queued;             /* held during a sync, run after */
 	uint64_t sync_tx, sync_tx_err;   /* syncs sent / aborted */
 	uint64_t sync_rx, sync_rx_bad;   /* syncs applied / discarded */
+	uint64_t sync_superseded;        /* applying one, a newer arrived */
+	uint64_t apply_steps;            /* loop turns spent applying */
 	uint64_t chunk_tx, chunk_rx;     /* CFG_SYNC_* and FILE_CHUNK frames */
 	uint64_t files_tx, files_rx, file_err;
 	uint64_t msg_bad;                /* malformed or unexpected frames */
@@ -129,6 +147,12 @@ int repl_cfg_recv(struct repl_cfg *rc, const struct fo_wire_msg *m);
 
 /* Joining unit: asks the mate for its whole configuration. */
 int repl_cfg_request_sync(struct repl_cfg *rc);
+/* Applies the next bounded piece of a received sync.  Returns true when
+ * more remains (ops->defer was called again), false when the sync is
+ * applied or none is pending. */
+bool repl_cfg_apply_step(struct repl_cfg *rc);
+/* Is a received sync being applied (contexts come and go meanwhile)? */
+bool repl_cfg_applying(const struct repl_cfg *rc);
 /* Sends the running configuration: ctx NULL = system space, every
  * context and their config-url files; else that context only.  Returns 0
  * or the first -errno of the send path (the sync is then abandoned). */

@@ -17,12 +17,15 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <libnetfilter_conntrack/libnetfilter_conntrack.h>
 #include <linux/netlink.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "system/sys_log.h"
@@ -56,7 +59,10 @@ struct repl_ct {
 	int cmd_fd;              /* dump, inject, flush */
 	uint32_t cmd_portid;     /* our injections' origin, for echo checks */
 	int event_fd;
+	int count_fd;            /* the namespace's nf_conntrack_count */
+	bool events_on;          /* event groups joined */
 	int dump_fd;             /* stepwise dump in progress; -1 none */
+	bool dump_sent;          /* its request went to the kernel */
 	uint32_t dump_seq;
 	uint32_t seq;
 	repl_ct_filter_fn filter;
@@ -118,7 +124,7 @@ static void enable_events_sysctl(void)
 }
 
 /* Runs open_nfnl inside the context's namespace. */
-static int open_in_netns(const struct repl_ct *ct, unsigned groups,
+static int open_in_netns(struct repl_ct *ct, unsigned groups,
 			 int rcvbuf, uint32_t *portid)
 {
 	struct netns_saved saved = { .orig_fd = -1 };
@@ -130,6 +136,10 @@ static int open_in_netns(const struct repl_ct *ct, unsigned groups,
 	int fd = open_nfnl(groups, rcvbuf, portid);
 	if (fd >= 0 && groups)
 		enable_events_sysctl();
+	if (fd >= 0 && portid && ct->count_fd < 0)
+		/* /proc/sys/net follows the opener's namespace. */
+		ct->count_fd = open("/proc/sys/net/netfilter/nf_conntrack_count",
+				    O_RDONLY | O_CLOEXEC);
 	netns_leave(&saved);
 	return fd;
 }
@@ -145,6 +155,7 @@ int repl_ct_create(const char *netns, struct repl_ct **out)
 	if (netns)
 		snprintf(ct->netns, sizeof ct->netns, "%s", netns);
 	ct->event_fd = -1;
+	ct->count_fd = -1;
 	ct->dump_fd = -1;
 	ct->batch = DEFAULT_BATCH;
 	ct->queue = calloc(REPL_CT_BATCH_MAX, sizeof *ct->queue);
@@ -175,6 +186,8 @@ void repl_ct_destroy(struct repl_ct *ct)
 		close(ct->cmd_fd);
 	if (ct->event_fd >= 0)
 		close(ct->event_fd);
+	if (ct->count_fd >= 0)
+		close(ct->count_fd);
 	repl_ct_dump_cancel(ct);
 	free(ct->queue);
 	free(ct->sendbuf);
@@ -221,59 +234,170 @@ static bool proto_replicated(uint8_t family, uint8_t proto)
 	       (family == AF_INET6 && proto == IPPROTO_ICMPV6);
 }
 
-static void get_addr(const struct nf_conntrack *obj, bool v4,
-		     enum nf_conntrack_attr a4, enum nf_conntrack_attr a6,
-		     uint8_t *dst)
+/* ---- kernel message -> entry ---------------------------------------------- */
+
+/* Our own attribute walk over the ctnetlink message instead of
+ * nfct_nlmsg_parse + nfct_get_attr: a dump of a million entries spent a
+ * third of the sender's time there, building objects we read a dozen
+ * fields of.  Every attribute is bounds-checked; a payload of the wrong
+ * size is a malformed message. */
+
+#define TB_MAX 32   /* above every CTA_* index we read */
+
+/* Indexes the attributes in [p, p+len) by type; -EBADMSG when an
+ * attribute runs past the end. */
+static int nla_index(const uint8_t *p, size_t len, const struct nlattr **tb)
 {
-	if (v4) {
-		uint32_t a = nfct_get_attr_u32(obj, a4);
-		memcpy(dst, &a, 4);
-	} else {
-		const void *a = nfct_get_attr(obj, a6);
-		if (a)
-			memcpy(dst, a, 16);
+	memset(tb, 0, TB_MAX * sizeof *tb);
+	while (len >= NLA_HDRLEN) {
+		const struct nlattr *a = (const struct nlattr *)p;
+		if (a->nla_len < NLA_HDRLEN || a->nla_len > len)
+			return -EBADMSG;
+		unsigned type = a->nla_type & NLA_TYPE_MASK;
+		if (type < TB_MAX)
+			tb[type] = a;
+		size_t step = NLA_ALIGN(a->nla_len);
+		if (step >= len)
+			break;
+		p += step;
+		len -= step;
 	}
+	return 0;
 }
 
-/* Fills E from a parsed kernel object; -EPROTONOSUPPORT for protocols we
- * do not replicate. */
-static int entry_from_obj(const struct nf_conntrack *obj,
-			  struct repl_ct_entry *e)
+static const uint8_t *nla_data(const struct nlattr *a)
 {
+	return (const uint8_t *)a + NLA_HDRLEN;
+}
+
+static size_t nla_size(const struct nlattr *a)
+{
+	return (size_t)a->nla_len - NLA_HDRLEN;
+}
+
+/* Copies attribute A's payload (exactly N bytes) to DST; absent: left
+ * alone (zero), as libnetfilter_conntrack reads an unset attribute. */
+static int nla_get(const struct nlattr *a, void *dst, size_t n)
+{
+	if (!a)
+		return 0;
+	if (nla_size(a) != n)
+		return -EBADMSG;
+	memcpy(dst, nla_data(a), n);
+	return 0;
+}
+
+static int nla_nested(const struct nlattr *a, const struct nlattr **tb)
+{
+	return nla_index(nla_data(a), nla_size(a), tb);
+}
+
+static int get_be16(const struct nlattr *a, uint16_t *v)
+{
+	uint16_t be = 0;
+	int err = nla_get(a, &be, 2);
+	*v = ntohs(be);
+	return err;
+}
+
+static int get_be32(const struct nlattr *a, uint32_t *v)
+{
+	uint32_t be = 0;
+	int err = nla_get(a, &be, 4);
+	*v = ntohl(be);
+	return err;
+}
+
+/* One tuple.  ICMP: sport = echo id, dport = type << 8 | code. */
+static int parse_tuple(const struct nlattr *a, bool v4,
+		       struct repl_ct_tuple *t, uint8_t *proto)
+{
+	const struct nlattr *tb[TB_MAX], *ip[TB_MAX], *l4[TB_MAX];
+	if (!a || nla_nested(a, tb) || !tb[CTA_TUPLE_IP] || !tb[CTA_TUPLE_PROTO] ||
+	    nla_nested(tb[CTA_TUPLE_IP], ip) || nla_nested(tb[CTA_TUPLE_PROTO], l4))
+		return -EBADMSG;
+	int err = v4 ? nla_get(ip[CTA_IP_V4_SRC], t->src, 4) |
+		       nla_get(ip[CTA_IP_V4_DST], t->dst, 4)
+		     : nla_get(ip[CTA_IP_V6_SRC], t->src, 16) |
+		       nla_get(ip[CTA_IP_V6_DST], t->dst, 16);
+	err |= nla_get(l4[CTA_PROTO_NUM], proto, 1);
+	if (*proto == IPPROTO_TCP || *proto == IPPROTO_UDP) {
+		err |= get_be16(l4[CTA_PROTO_SRC_PORT], &t->sport);
+		err |= get_be16(l4[CTA_PROTO_DST_PORT], &t->dport);
+	} else {
+		bool v6 = *proto == IPPROTO_ICMPV6;
+		uint8_t type = 0, code = 0;
+		err |= get_be16(l4[v6 ? CTA_PROTO_ICMPV6_ID : CTA_PROTO_ICMP_ID],
+				&t->sport);
+		err |= nla_get(l4[v6 ? CTA_PROTO_ICMPV6_TYPE : CTA_PROTO_ICMP_TYPE],
+			       &type, 1);
+		err |= nla_get(l4[v6 ? CTA_PROTO_ICMPV6_CODE : CTA_PROTO_ICMP_CODE],
+			       &code, 1);
+		t->dport = (uint16_t)(type << 8 | code);
+	}
+	return err ? -EBADMSG : 0;
+}
+
+static int parse_tcp_info(const struct nlattr *a, struct repl_ct_entry *e)
+{
+	const struct nlattr *pi[TB_MAX], *tcp[TB_MAX];
+	if (!a)
+		return 0;
+	if (nla_nested(a, pi))
+		return -EBADMSG;
+	if (!pi[CTA_PROTOINFO_TCP])
+		return 0;
+	if (nla_nested(pi[CTA_PROTOINFO_TCP], tcp))
+		return -EBADMSG;
+	uint8_t fo[2] = { 0, 0 }, fr[2] = { 0, 0 };   /* nf_ct_tcp_flags:
+							* flags, mask */
+	int err = nla_get(tcp[CTA_PROTOINFO_TCP_STATE], &e->tcp_state, 1) |
+		  nla_get(tcp[CTA_PROTOINFO_TCP_WSCALE_ORIGINAL], &e->tcp_wscale[0], 1) |
+		  nla_get(tcp[CTA_PROTOINFO_TCP_WSCALE_REPLY], &e->tcp_wscale[1], 1) |
+		  nla_get(tcp[CTA_PROTOINFO_TCP_FLAGS_ORIGINAL], fo, sizeof fo) |
+		  nla_get(tcp[CTA_PROTOINFO_TCP_FLAGS_REPLY], fr, sizeof fr);
+	e->tcp_flags[0] = fo[0];
+	e->tcp_flags[1] = fr[0];
+	return err ? -EBADMSG : 0;
+}
+
+int repl_ct_parse_nlmsg(const void *msg, size_t len, struct repl_ct_entry *e)
+{
+	const struct nlmsghdr *h = msg;
+	size_t hdr = NLMSG_SPACE(sizeof(struct nfgenmsg));
 	memset(e, 0, sizeof *e);
-	e->family = nfct_get_attr_u8(obj, ATTR_ORIG_L3PROTO);
-	e->proto = nfct_get_attr_u8(obj, ATTR_ORIG_L4PROTO);
-	if ((e->family != AF_INET && e->family != AF_INET6) ||
-	    !proto_replicated(e->family, e->proto))
+	if (len < hdr || h->nlmsg_len < hdr || h->nlmsg_len > len ||
+	    (h->nlmsg_type >> 8) != NFNL_SUBSYS_CTNETLINK)
+		return -EBADMSG;
+	const struct nfgenmsg *nfg = NLMSG_DATA(h);
+	const struct nlattr *tb[TB_MAX];
+	if (nla_index((const uint8_t *)h + hdr, h->nlmsg_len - hdr, tb))
+		return -EBADMSG;
+	e->family = nfg->nfgen_family;
+	if (e->family != AF_INET && e->family != AF_INET6)
 		return -EPROTONOSUPPORT;
 	bool v4 = e->family == AF_INET;
-	get_addr(obj, v4, ATTR_ORIG_IPV4_SRC, ATTR_ORIG_IPV6_SRC, e->orig.src);
-	get_addr(obj, v4, ATTR_ORIG_IPV4_DST, ATTR_ORIG_IPV6_DST, e->orig.dst);
-	get_addr(obj, v4, ATTR_REPL_IPV4_SRC, ATTR_REPL_IPV6_SRC, e->reply.src);
-	get_addr(obj, v4, ATTR_REPL_IPV4_DST, ATTR_REPL_IPV6_DST, e->reply.dst);
-	if (e->proto == IPPROTO_TCP || e->proto == IPPROTO_UDP) {
-		e->orig.sport = ntohs(nfct_get_attr_u16(obj, ATTR_ORIG_PORT_SRC));
-		e->orig.dport = ntohs(nfct_get_attr_u16(obj, ATTR_ORIG_PORT_DST));
-		e->reply.sport = ntohs(nfct_get_attr_u16(obj, ATTR_REPL_PORT_SRC));
-		e->reply.dport = ntohs(nfct_get_attr_u16(obj, ATTR_REPL_PORT_DST));
-	} else {
-		uint16_t id = ntohs(nfct_get_attr_u16(obj, ATTR_ICMP_ID));
-		e->orig.sport = id;
-		e->orig.dport = (uint16_t)(nfct_get_attr_u8(obj, ATTR_ICMP_TYPE) << 8 |
-					   nfct_get_attr_u8(obj, ATTR_ICMP_CODE));
-		e->reply.sport = id;
+	uint8_t reply_proto = 0;
+	if (parse_tuple(tb[CTA_TUPLE_ORIG], v4, &e->orig, &e->proto))
+		goto bad;
+	if (!proto_replicated(e->family, e->proto)) {
+		memset(e, 0, sizeof *e);
+		return -EPROTONOSUPPORT;
 	}
-	e->status = nfct_get_attr_u32(obj, ATTR_STATUS);
-	e->timeout = nfct_get_attr_u32(obj, ATTR_TIMEOUT);
-	e->mark = nfct_get_attr_u32(obj, ATTR_MARK);
-	e->zone = nfct_get_attr_u16(obj, ATTR_ZONE);
-	if (e->proto == IPPROTO_TCP) {
-		e->tcp_state = nfct_get_attr_u8(obj, ATTR_TCP_STATE);
-		e->tcp_flags[0] = nfct_get_attr_u8(obj, ATTR_TCP_FLAGS_ORIG);
-		e->tcp_flags[1] = nfct_get_attr_u8(obj, ATTR_TCP_FLAGS_REPL);
-		e->tcp_wscale[0] = nfct_get_attr_u8(obj, ATTR_TCP_WSCALE_ORIG);
-		e->tcp_wscale[1] = nfct_get_attr_u8(obj, ATTR_TCP_WSCALE_REPL);
+	if (parse_tuple(tb[CTA_TUPLE_REPLY], v4, &e->reply, &reply_proto))
+		goto bad;
+	if (e->proto != IPPROTO_TCP && e->proto != IPPROTO_UDP) {
+		/* The reply of an echo is matched by its id only. */
+		e->reply.sport = e->orig.sport;
+		e->reply.dport = 0;
 	}
+	if (get_be32(tb[CTA_STATUS], &e->status) ||
+	    get_be32(tb[CTA_TIMEOUT], &e->timeout) ||
+	    get_be32(tb[CTA_MARK], &e->mark) ||
+	    get_be16(tb[CTA_ZONE], &e->zone))
+		goto bad;
+	if (e->proto == IPPROTO_TCP && parse_tcp_info(tb[CTA_PROTOINFO], e))
+		goto bad;
 	/* The kernel reports NAT only through the reply tuple: after SNAT
 	 * replies come back to the translated source, after DNAT they come
 	 * from the translated destination. */
@@ -289,6 +413,9 @@ static int entry_from_obj(const struct nf_conntrack *obj,
 		e->dnat.port = ports ? e->reply.sport : 0;
 	}
 	return 0;
+bad:
+	memset(e, 0, sizeof *e);
+	return -EBADMSG;
 }
 
 static void set_addr(struct nf_conntrack *obj, bool v4,
@@ -428,29 +555,23 @@ static int deliver(struct repl_ct *ct, const struct nlmsghdr *h,
 		   enum repl_ct_op op, repl_ct_entry_fn fn, void *arg,
 		   uint64_t *counter)
 {
-	struct nf_conntrack *obj = nfct_new();
-	if (!obj)
-		return -ENOMEM;
 	struct repl_ct_entry e;
-	int rc = 0;
-	if (nfct_nlmsg_parse(h, obj) < 0) {
-		ct->stats.parse_err++;
-		goto out;
-	}
-	if (entry_from_obj(obj, &e)) {
+	int err = repl_ct_parse_nlmsg(h, h->nlmsg_len, &e);
+	if (err == -EPROTONOSUPPORT) {
 		ct->stats.skipped_proto++;
-		goto out;
+		return 0;
+	}
+	if (err) {
+		ct->stats.parse_err++;
+		return 0;
 	}
 	e.op = (uint8_t)op;
 	if (ct->filter && !ct->filter(ct->filter_arg, &e)) {
 		ct->stats.filtered++;
-		goto out;
+		return 0;
 	}
 	(*counter)++;
-	rc = fn(arg, &e);
-out:
-	nfct_destroy(obj);
-	return rc;
+	return fn(arg, &e);
 }
 
 int repl_ct_dump(struct repl_ct *ct, repl_ct_entry_fn fn, void *arg)
@@ -509,18 +630,25 @@ int repl_ct_dump_begin(struct repl_ct *ct)
 	int fd = open_in_netns(ct, 0, CMD_RCVBUF, NULL);
 	if (fd < 0)
 		return fd;
-	uint8_t req[64];
-	uint32_t seq = ++ct->seq;
-	struct nlmsghdr *nlh = put_header(req, IPCTNL_MSG_CT_GET, NLM_F_DUMP,
-					  AF_UNSPEC, seq);
-	int rc = send_to_kernel(fd, nlh, nlh->nlmsg_len);
-	if (rc) {
-		close(fd);
-		return rc;
-	}
 	ct->dump_fd = fd;
-	ct->dump_seq = seq;
+	ct->dump_sent = false;
+	ct->dump_seq = ++ct->seq;
 	return 0;
+}
+
+/* The request fills the dump's first message inside sendmsg, and for a
+ * small table that means walking the whole hash (a million buckets,
+ * every namespace's entries) there: it is sent by the first step, from
+ * the caller's loop, not by begin. */
+static int dump_request(struct repl_ct *ct)
+{
+	uint8_t req[64];
+	struct nlmsghdr *nlh = put_header(req, IPCTNL_MSG_CT_GET, NLM_F_DUMP,
+					  AF_UNSPEC, ct->dump_seq);
+	int rc = send_to_kernel(ct->dump_fd, nlh, nlh->nlmsg_len);
+	if (!rc)
+		ct->dump_sent = true;
+	return rc;
 }
 
 bool repl_ct_dump_running(const struct repl_ct *ct)
@@ -544,6 +672,8 @@ int repl_ct_dump_step(struct repl_ct *ct, size_t max, repl_ct_entry_fn fn,
 		return 0;
 	}
 	int count = 0, rc = 0;
+	if (!ct->dump_sent && (rc = dump_request(ct)))
+		goto end;
 	/* One recv is one kernel skb (a few hundred entries): whole skbs
 	 * only, so nothing read is ever held back. */
 	while ((size_t)count < max) {
@@ -601,7 +731,41 @@ int repl_ct_subscribe(struct repl_ct *ct, size_t rcvbuf)
 	if (fd < 0)
 		return fd;
 	ct->event_fd = fd;
+	ct->events_on = true;
 	return 0;
+}
+
+int repl_ct_set_events(struct repl_ct *ct, bool on)
+{
+	static const int groups[] = { NFNLGRP_CONNTRACK_NEW,
+		NFNLGRP_CONNTRACK_UPDATE, NFNLGRP_CONNTRACK_DESTROY };
+	if (ct->event_fd < 0)
+		return -ENOTCONN;
+	if (on == ct->events_on)
+		return 0;
+	int opt = on ? NETLINK_ADD_MEMBERSHIP : NETLINK_DROP_MEMBERSHIP;
+	for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++)
+		if (setsockopt(ct->event_fd, SOL_NETLINK, opt, &groups[i],
+			       sizeof groups[i]) < 0)
+			return -errno;
+	ct->events_on = on;
+	if (!on) {
+		/* What was queued belongs to the period that just ended. */
+		for (;;) {
+			ssize_t n = recv(ct->event_fd, ct->recvbuf,
+					 RECV_BUF_LEN, MSG_DONTWAIT);
+			if (n > 0 || (n < 0 && (errno == ENOBUFS ||
+						errno == EINTR)))
+				continue;
+			break;
+		}
+	}
+	return 0;
+}
+
+bool repl_ct_events_on(const struct repl_ct *ct)
+{
+	return ct->event_fd >= 0 && ct->events_on;
 }
 
 static enum repl_ct_op event_op(const struct nlmsghdr *h)
@@ -849,10 +1013,26 @@ int repl_ct_inject_flush(struct repl_ct *ct)
 	return last_err;
 }
 
+long repl_ct_count(const struct repl_ct *ct)
+{
+	char b[32];
+	if (ct->count_fd < 0)
+		return -1;
+	ssize_t n = pread(ct->count_fd, b, sizeof b - 1, 0);
+	if (n <= 0)
+		return -1;
+	b[n] = '\0';
+	return strtol(b, NULL, 10);
+}
+
 int repl_ct_flush_table(struct repl_ct *ct)
 {
 	int err = repl_ct_inject_flush(ct);
 	(void)err;
+	/* A flush walks the whole hash (every namespace's, a million
+	 * buckets): not for an empty table. */
+	if (repl_ct_count(ct) == 0)
+		return 0;
 	uint8_t req[64];
 	uint32_t seq = ++ct->seq;
 	struct nlmsghdr *nlh = put_header(req, IPCTNL_MSG_CT_DELETE, NLM_F_ACK,
@@ -876,21 +1056,122 @@ static long read_ulong(const char *path)
 	return ok ? (long)v : -EINVAL;
 }
 
+/* Writes V to PATH; 0 or -errno (a sysfs write fails at close). */
+static int write_ulong(const char *path, unsigned long v)
+{
+	FILE *f = fopen(path, "w");
+	if (!f)
+		return -errno;
+	int err = fprintf(f, "%lu\n", v) < 0 ? -EIO : 0;
+	if (fclose(f) != 0 && !err)
+		err = -errno;
+	return err;
+}
+
+/* Parent of PID (from /proc/PID/stat), or -1. */
+static long parent_of(long pid)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -1;
+	char line[512];
+	long ppid = -1;
+	if (fgets(line, sizeof line, f)) {
+		/* pid (comm) state ppid ...: comm may hold spaces and ')' */
+		char *close_paren = strrchr(line, ')');
+		if (close_paren && sscanf(close_paren + 1, " %*c %ld", &ppid) != 1)
+			ppid = -1;
+	}
+	fclose(f);
+	return ppid;
+}
+
+/* Writes PATH from the network namespace of /proc/PID/ns/net, then comes
+ * back to SELF.  0, -EALREADY (that namespace is ours), or -errno. */
+static int write_from_netns_of(long pid, int self, ino_t self_ino,
+			       const char *path, unsigned long v)
+{
+	char nspath[64];
+	struct stat st;
+	snprintf(nspath, sizeof nspath, "/proc/%ld/ns/net", pid);
+	int fd = open(nspath, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) == 0 && st.st_ino == self_ino) {
+		close(fd);
+		return -EALREADY;
+	}
+	int err = setns(fd, CLONE_NEWNET) < 0 ? -errno : 0;
+	if (!err) {
+		err = write_ulong(path, v);
+		if (setns(self, CLONE_NEWNET) < 0)
+			abort();   /* our sockets would open in the wrong place */
+	}
+	close(fd);
+	return err;
+}
+
+/* The kernel resizes the hash only for a writer in the initial network
+ * namespace, and the daemon may run in another (its unit's, in the lab):
+ * the write is made from the namespace of PID 1, or, where that is hidden
+ * (a container), of the nearest ancestor process whose namespace takes
+ * it, entered for that moment only.  The daemon is single-threaded, so
+ * nothing else runs meanwhile.  Returns 0 with *FROM the PID used. */
+static int write_from_init_netns(const char *path, unsigned long v, long *from)
+{
+	int self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (self < 0)
+		return -errno;
+	struct stat st;
+	if (fstat(self, &st) < 0) {
+		int err = -errno;
+		close(self);
+		return err;
+	}
+	int err = write_from_netns_of(1, self, st.st_ino, path, v);
+	*from = 1;
+	long pid = getppid();
+	for (int depth = 0; err && pid > 1 && depth < 16; depth++) {
+		int e = write_from_netns_of(pid, self, st.st_ino, path, v);
+		if (e != -EALREADY) {
+			err = e;
+			*from = pid;
+		}
+		pid = parent_of(pid);
+	}
+	close(self);
+	return err;
+}
+
 long repl_ct_size_hash(unsigned long min)
 {
 	static const char path[] = "/sys/module/nf_conntrack/parameters/hashsize";
 	long cur = read_ulong(path);
-	if (cur < 0 || (unsigned long)cur >= min)
+	if (cur < 0) {
+		mlog(MSG_930111, "conntrack hash size unreadable (%s): %s", path,
+		     strerror((int)-cur));
 		return cur;
-	FILE *f = fopen(path, "w");
-	if (!f)
-		return -errno;
-	int bad = fprintf(f, "%lu\n", min) < 0;
-	bad |= fclose(f) != 0;
+	}
+	if ((unsigned long)cur >= min)
+		return cur;
+	char how[80] = "from this namespace";
+	int err = write_ulong(path, min);
+	if (err) {
+		long from = 0;
+		err = write_from_init_netns(path, min, &from);
+		snprintf(how, sizeof how, "from the network namespace of "
+			 "pid %ld", from);
+	}
 	long now = read_ulong(path);
-	if (bad || now < (long)min)
-		return now < 0 ? now : -EPERM;
-	mlog(MSG_930110, "conntrack hash enlarged from %ld to %ld buckets",
-	     cur, now);
+	if (err || now < (long)min) {
+		mlog(MSG_930111, "conntrack hash not enlarged from %ld to %lu "
+		     "buckets (%s): %s", cur, min, how,
+		     strerror(err ? -err : EPERM));
+		return err ? err : -EPERM;
+	}
+	mlog(MSG_930110, "conntrack hash enlarged from %ld to %ld buckets "
+	     "(global to every namespace; written %s)", cur, now, how);
 	return now;
 }

@@ -97,6 +97,14 @@ int repl_ct_encode(const struct repl_ct_entry *e, struct buf *out);
  * On error *E is left zeroed. */
 int repl_ct_decode(const void *bytes, size_t len, struct repl_ct_entry *e);
 
+/* Decodes one ctnetlink conntrack message (NEW or DELETE, as dumps and
+ * events carry them; LEN bytes at MSG, the message's own length must fit)
+ * into E, with op 0.  -EPROTONOSUPPORT for families and protocols that
+ * are not replicated, -EBADMSG for a truncated or malformed message (an
+ * attribute past its end, a payload of the wrong size, a missing tuple).
+ * On error *E is zeroed. */
+int repl_ct_parse_nlmsg(const void *msg, size_t len, struct repl_ct_entry *e);
+
 /* True if E describes a TCP connection to port 80 (the ASA does not
  * replicate HTTP unless `failover replication http`). */
 bool repl_ct_is_http(const struct repl_ct_entry *e);
@@ -144,8 +152,10 @@ void repl_ct_set_filter(struct repl_ct *ct, repl_ct_filter_fn fn, void *arg);
 int repl_ct_dump(struct repl_ct *ct, repl_ct_entry_fn fn, void *arg);
 
 /* The same dump in steps, so a caller's event loop keeps running through
- * a table of a million entries: begin sends the request (on a socket of
- * its own), each step delivers at least one kernel message's worth and
+ * a table of a million entries: begin opens a socket of its own, the
+ * first step sends the request (the kernel fills the first part inside
+ * it: for a small table, a walk of the whole global hash), each step
+ * delivers at least one kernel message's worth and
  * stops once MAX entries were delivered, and sets *done (the socket is
  * then closed) at the end of the dump or on an error.  A step returns the
  * entries delivered or -errno (FN's non-zero return ends the dump with
@@ -162,6 +172,15 @@ void repl_ct_dump_cancel(struct repl_ct *ct);
 /* Subscribes to NEW/UPDATE/DESTROY events with a receive buffer of
  * RCVBUF bytes (forced beyond rmem_max; 0 picks 16 MB). */
 int repl_ct_subscribe(struct repl_ct *ct, size_t rcvbuf);
+/* Turns event delivery off or back on without closing the socket (the
+ * fd stays the same).  A standby copy has no use for events (they would
+ * be the echoes of its own injections), and with no listener the kernel
+ * does not even build them: a third of the cost of installing a bulk.
+ * Entries keep their event extension (nf_conntrack_events is 1 in the
+ * namespace), so they report again once delivery is back on.  Turning it
+ * off discards what was queued.  0, -ENOTCONN (not subscribed), -errno. */
+int repl_ct_set_events(struct repl_ct *ct, bool on);
+bool repl_ct_events_on(const struct repl_ct *ct);
 /* The event socket (non-blocking) to poll for input; -1 if unsubscribed. */
 int repl_ct_event_fd(const struct repl_ct *ct);
 /* Reads what is pending and calls FN per event.  Returns the number
@@ -181,7 +200,12 @@ int repl_ct_inject_flush(struct repl_ct *ct);
 #define REPL_CT_BATCH_MAX 512
 int repl_ct_set_batch(struct repl_ct *ct, unsigned n);
 
-/* Deletes every entry of the namespace's table (takeover cleanup, tests). */
+/* Entries in the namespace's table now (its nf_conntrack_count, every
+ * protocol), or -1 if unknown. */
+long repl_ct_count(const struct repl_ct *ct);
+
+/* Deletes every entry of the namespace's table (takeover cleanup, tests);
+ * an empty table is left alone (a flush walks the whole global hash). */
 int repl_ct_flush_table(struct repl_ct *ct);
 
 const struct repl_ct_stats *repl_ct_get_stats(const struct repl_ct *ct);
@@ -190,8 +214,11 @@ void repl_ct_clear_stats(struct repl_ct *ct);
 /* The conntrack hash (nf_conntrack_buckets, one for every namespace) is
  * raised to at least MIN buckets: a million entries in the default
  * 262144 buckets install at half the speed.  Never lowered, not restored
- * (a bigger hash costs 8 bytes a bucket).  Needs the initial namespace.
- * Returns the buckets now, or -errno. */
+ * (a bigger hash costs 8 bytes a bucket).  The kernel takes the write
+ * only from the initial network namespace: a caller elsewhere (the daemon
+ * in its unit's namespace) enters PID 1's for the write and comes back,
+ * which needs CAP_SYS_ADMIN there.  Logs what it did (MSG_930110) or why
+ * not (MSG_930111).  Returns the buckets now, or -errno. */
 #define REPL_CT_HASH_BUCKETS (1u << 20)
 long repl_ct_size_hash(unsigned long min);
 

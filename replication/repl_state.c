@@ -18,9 +18,11 @@
 #include "system/sys_log.h"
 #include "system/sys_loop.h"
 
-#define ENV_MAGIC 0xC7
-#define ENV_VERSION 1
-#define ENV_FIXED 6
+/* The envelope record (FO_OBJ_ENVELOPE): version, kind, flags, group,
+ * name length, then the context name. */
+#define ENV_VERSION 2
+#define ENV_FIXED 5
+#define ENV_FLAGS_AT 2
 #define BATCH_BYTES (24 * 1024)               /* repl_mode batch size */
 #define TICK_US 200000                        /* periodic work */
 #define DRAIN_US 5000                         /* retry of a full link (the
@@ -57,6 +59,11 @@ struct rctx {
 	struct txq_item *pass_it;     /* message being filled by the pass */
 	bool pass_first;
 	uint64_t pass_entries;
+	long pass_size;               /* entries at the start (order of passes) */
+	uint32_t refresh_round;       /* periodic passes so far (phases) */
+	bool refresh_all_due;         /* an update failed to go: the next
+				       * periodic pass carries every entry */
+	bool pass_all;                /* this periodic pass carries them all */
 	struct repl_ctx_stats st;
 };
 
@@ -181,6 +188,8 @@ static void item_count(struct repl_state *rs, const struct txq_item *it,
 		if (i > 0) {
 			enum repl_obj o = wire_obj(type);
 			count(rs, o, true, err, 1);
+			if (c && err)
+				c->refresh_all_due = true;
 			if (c && o == REPL_OBJ_ARP) {
 				if (err) c->st.arp_err++; else c->st.arp_xmit++;
 			} else if (c) {
@@ -214,7 +223,7 @@ static struct rctx *item_ctx(struct repl_state *rs, const struct txq_item *it)
 {
 	const uint8_t *e = (const uint8_t *)it->recs.data + 4;
 	char name[FO_NAME_MAX + 1];
-	size_t nl = e[5];
+	size_t nl = e[4];
 	if (nl > FO_NAME_MAX)
 		return NULL;
 	memcpy(name, e + ENV_FIXED, nl);
@@ -326,7 +335,7 @@ static void queue_clear(struct repl_state *rs, bool count_lost)
 /* building STATE messages                                             */
 
 static struct txq_item *item_new(const char *ctx, int group, uint8_t kind,
-				 uint8_t flags, uint16_t env_type)
+				 uint8_t flags)
 {
 	struct txq_item *it = calloc(1, sizeof *it);
 	if (!it)
@@ -336,21 +345,20 @@ static struct txq_item *item_new(const char *ctx, int group, uint8_t kind,
 	size_t nl = ctx ? strlen(ctx) : 0;
 	if (nl > FO_NAME_MAX)
 		nl = FO_NAME_MAX;
-	env[0] = ENV_MAGIC;
-	env[1] = ENV_VERSION;
-	env[2] = kind;
-	env[3] = flags;
-	env[4] = (uint8_t)group;
-	env[5] = (uint8_t)nl;
+	env[0] = ENV_VERSION;
+	env[1] = kind;
+	env[ENV_FLAGS_AT] = flags;
+	env[3] = (uint8_t)group;
+	env[4] = (uint8_t)nl;
 	memcpy(env + ENV_FIXED, ctx ? ctx : "", nl);
-	rec_add(&it->recs, env_type, env, ENV_FIXED + nl);
+	rec_add(&it->recs, FO_OBJ_ENVELOPE, env, ENV_FIXED + nl);
 	it->nrec = 1;
 	return it;
 }
 
 static void item_set_flags(struct txq_item *it, uint8_t flags)
 {
-	((uint8_t *)it->recs.data)[4 + 3] = flags;
+	((uint8_t *)it->recs.data)[4 + ENV_FLAGS_AT] = flags;
 }
 
 /* repl_mode's send op: one batch -> one or more STATE messages.  The
@@ -381,14 +389,14 @@ static int ctx_send_batch(void *arg, const void *batch, size_t len)
 			first = false;
 		}
 		if (!it)
-			it = item_new(c->name, c->group, ENV_CT, 0, FO_OBJ_TCP_CONN);
+			it = item_new(c->name, c->group, ENV_CT, 0);
 		rec_add(&it->recs, obj_wire_type(ct_record_obj(b + off, rl)),
 			b + off, rl);
 		it->nrec++;
 		off += rl;
 	}
 	if (!it)
-		it = item_new(c->name, c->group, ENV_CT, 0, FO_OBJ_TCP_CONN);
+		it = item_new(c->name, c->group, ENV_CT, 0);
 	item_set_flags(it, first ? flags : flags & ~REPL_BATCH_BULK_BEGIN);
 	txq_push(rs, it);
 	return 0;
@@ -418,7 +426,7 @@ static int arp_enqueue(void *arg, const struct repl_arp_entry *e)
 	}
 	if (!t->it) {
 		t->it = item_new(t->c->name, t->c->group, ENV_ARP,
-				 t->first_flags, FO_OBJ_ARP);
+				 t->first_flags);
 		t->first_flags = 0;
 	}
 	rec_add(&t->it->recs, FO_OBJ_ARP, rec.data, rec.len);
@@ -433,9 +441,8 @@ static void arp_finish(struct arp_tx *t, uint8_t last_flags)
 	if (!t->it && !last_flags)
 		return;
 	if (!t->it)
-		t->it = item_new(t->c->name, t->c->group, ENV_ARP, t->first_flags,
-				 FO_OBJ_ARP);
-	item_set_flags(t->it, (uint8_t)(((const uint8_t *)t->it->recs.data)[7] |
+		t->it = item_new(t->c->name, t->c->group, ENV_ARP, t->first_flags);
+	item_set_flags(t->it, (uint8_t)(((const uint8_t *)t->it->recs.data)[4 + ENV_FLAGS_AT] |
 					last_flags));
 	txq_push(t->c->rs, t->it);
 	t->it = NULL;
@@ -490,6 +497,16 @@ static int mode_start(struct rctx *c)
 	return repl_mode_incremental.init(&env, &c->mode);
 }
 
+/* Kernel events are read only where the context's group is active: on
+ * the standby they would only be the echoes of what the mate sends, and
+ * with nobody listening the kernel does not build them at all (a third
+ * of a bulk install's cost). */
+static void ctx_events_sync(struct rctx *c)
+{
+	if (c->ct && c->st.open)
+		(void)repl_ct_set_events(c->ct, ctx_active(c));
+}
+
 static void on_ct_readable(struct ev_loop *loop, int fd, uint32_t events,
 			   void *arg);
 static void on_arp_readable(struct ev_loop *loop, int fd, uint32_t events,
@@ -534,6 +551,7 @@ int repl_state_ctx_add(struct repl_state *rs, const char *name,
 		return err;
 	}
 	c->st.open = true;
+	ctx_events_sync(c);
 	if (rs->loop) {
 		c->ct_fd = repl_ct_event_fd(c->ct);
 		c->arp_fd = repl_arp_event_fd(c->arp);
@@ -586,6 +604,7 @@ int repl_state_ctx_set_group(struct repl_state *rs, const char *name, int group)
 		return -ENOENT;
 	c->group = group;
 	c->st.group = group;
+	ctx_events_sync(c);
 	return 0;
 }
 
@@ -675,6 +694,9 @@ void repl_state_set_group_active(struct repl_state *rs, int group, bool active)
 				rs->ctxs[i]->announce_due = true;
 	}
 	rs->active[group - 1] = active;
+	for (size_t i = 0; i < rs->nctxs; i++)
+		if (rs->ctxs[i]->group == group)
+			ctx_events_sync(rs->ctxs[i]);
 }
 
 void repl_state_set_http(struct repl_state *rs, int group, bool on)
@@ -729,7 +751,7 @@ static void pass_push(struct rctx *c, uint8_t flags)
 	struct txq_item *it = c->pass_it;
 	c->pass_it = NULL;
 	if (!it)
-		it = item_new(c->name, c->group, ENV_CT, 0, FO_OBJ_TCP_CONN);
+		it = item_new(c->name, c->group, ENV_CT, 0);
 	if (c->pass == PASS_BULK && c->pass_first)
 		flags |= REPL_BATCH_BULK_BEGIN;
 	if (c->pass == PASS_REFRESH)
@@ -740,17 +762,49 @@ static void pass_push(struct rctx *c, uint8_t flags)
 }
 
 /* repl_ct_dump_step's callback: one entry into the pass's message. */
+/* Longest time between two periodic updates of one entry. */
+#define REFRESH_SPREAD_MAX_S 60
+
+/* Whether the periodic pass must carry E.  The mate's copy got the
+ * timeout left when it was last sent, and traffic that only extends a
+ * timeout sends no event; a copy sent with R seconds left must be sent
+ * again well before R runs out, not every interval.  An entry with R
+ * left is sent every K passes, K = R / (2 * interval) (at least 1, at
+ * most REFRESH_SPREAD_MAX_S / interval), in a phase of its own (a hash
+ * of its tuple) so each pass carries 1/K of them: a table of long-lived
+ * TCP connections costs the link and the mate a sixth of a full resend
+ * per interval at the default 10 s, short UDP entries go every pass.
+ * An expiry or a close on our side is an event (DESTROY), so the mate
+ * never needs a copy to run out by itself. */
+static bool refresh_due(const struct rctx *c, const struct repl_ct_entry *e)
+{
+	unsigned interval = c->rs->update_s;
+	uint32_t k = e->timeout / (2 * interval);
+	uint32_t k_max = REFRESH_SPREAD_MAX_S / interval;
+	if (k > k_max)
+		k = k_max;
+	if (k <= 1 || c->pass_all)
+		return true;
+	uint32_t h = 2166136261u;   /* FNV-1a of the original tuple */
+	const uint8_t *p = (const uint8_t *)&e->orig;
+	for (size_t i = 0; i < sizeof e->orig; i++)
+		h = (h ^ p[i]) * 16777619u;
+	return (h + c->refresh_round) % k == 0;
+}
+
 static int pass_entry(void *arg, const struct repl_ct_entry *e)
 {
 	struct rctx *c = arg;
 	struct buf *rec = &c->rs->rec;
+	if (c->pass == PASS_REFRESH && !refresh_due(c, e))
+		return 0;
 	struct repl_ct_entry copy = *e;
 	copy.op = c->pass == PASS_BULK ? REPL_CT_NEW : REPL_CT_UPDATE;
 	buf_reset(rec);
 	if (repl_ct_encode(&copy, rec) < 0)
 		return 0;   /* not replicable (skipped, as the dump does) */
 	if (!c->pass_it)
-		c->pass_it = item_new(c->name, c->group, ENV_CT, 0, FO_OBJ_TCP_CONN);
+		c->pass_it = item_new(c->name, c->group, ENV_CT, 0);
 	rec_add(&c->pass_it->recs,
 		obj_wire_type(ct_record_obj((const uint8_t *)rec->data, rec->len)),
 		rec->data, rec->len);
@@ -775,7 +829,7 @@ static void bulk_groups_done(struct repl_state *rs)
 		if (busy)
 			continue;
 		rs->bulk_sending &= ~(1u << (g - 1));
-		txq_push(rs, item_new(NULL, g, ENV_GROUP_DONE, 0, FO_OBJ_TCP_CONN));
+		txq_push(rs, item_new(NULL, g, ENV_GROUP_DONE, 0));
 	}
 }
 
@@ -827,23 +881,30 @@ static void pass_run(struct rctx *c, uint64_t max)
 		pass_end(c, n < 0 ? n : 0);
 }
 
+/* The running pass to serve next: the biggest table first, one at a
+ * time.  Every dump walks the whole global hash whatever its size, so
+ * the small ones go after the big one is on its way, not in between. */
+static struct rctx *pass_next(const struct repl_state *rs)
+{
+	struct rctx *best = NULL;
+	for (size_t i = 0; i < rs->nctxs; i++) {
+		struct rctx *c = rs->ctxs[i];
+		if (c->pass != PASS_NONE && (!best || c->pass_size > best->pass_size))
+			best = c;
+	}
+	return best;
+}
+
 /* Runs pass slices for about STEP_BUDGET_US while our queue is short;
  * without a loop (tests) every pass runs to its end. */
 static void pass_slice(struct repl_state *rs)
 {
 	uint64_t t0 = ev_now_us();
-	bool more = true;
-	while (more) {
-		more = false;
-		for (size_t i = 0; i < rs->nctxs; i++) {
-			struct rctx *c = rs->ctxs[i];
-			if (c->pass == PASS_NONE)
-				continue;
-			if (rs->loop && rs->q_len >= PASS_QUEUE_HIGH)
-				return;   /* the drain calls us again */
-			pass_run(c, STEP_ENTRIES);
-			more = more || c->pass != PASS_NONE;
-		}
+	struct rctx *c;
+	while ((c = pass_next(rs))) {
+		if (rs->loop && rs->q_len >= PASS_QUEUE_HIGH)
+			return;   /* the drain calls us again */
+		pass_run(c, STEP_ENTRIES);
 		if (rs->loop && ev_now_us() - t0 >= STEP_BUDGET_US)
 			break;
 	}
@@ -892,6 +953,18 @@ static int pass_start(struct rctx *c, enum pass_kind kind)
 		pass_drop(c);   /* restarted: a new BULK_BEGIN follows */
 	/* What the events queued goes first. */
 	repl_mode_incremental.xmit(c->mode);
+	c->pass_size = repl_ct_count(c->ct);
+	if (c->pass_size == 0) {
+		/* Nothing to dump (a dump would still walk the global hash):
+		 * the mate gets the pass's begin and end at once. */
+		c->pass = kind;
+		c->pass_first = true;
+		c->pass_entries = 0;
+		if (kind == PASS_BULK)
+			c->resync_due = false;
+		pass_end(c, 0);
+		return 0;
+	}
 	int err = repl_ct_dump_begin(c->ct);
 	if (err) {
 		mlog(MSG_930303, "context %s: cannot dump the connection "
@@ -910,6 +983,10 @@ static int pass_start(struct rctx *c, enum pass_kind kind)
 	c->pass = kind;
 	c->pass_first = true;
 	c->pass_entries = 0;
+	if (kind == PASS_REFRESH) {
+		c->pass_all = c->refresh_all_due;
+		c->refresh_all_due = false;
+	}
 	if (kind == PASS_BULK) {
 		c->resync_due = false;
 		mlog(MSG_930105, "context %s: sending the whole connection table",
@@ -935,13 +1012,16 @@ int repl_state_send_bulk(struct repl_state *rs, unsigned group_mask)
 	for (int g = 1; g <= GROUPS; g++)
 		if (group_mask & (1u << (g - 1)))
 			rs->ready[g - 1] = true;
-	rs->bulk_sending |= group_mask;
+	/* The group-done markers wait until every pass has started: an
+	 * empty table's pass ends inside its start. */
+	rs->bulk_sending &= ~group_mask;
 	for (size_t i = 0; i < rs->nctxs; i++) {
 		struct rctx *c = rs->ctxs[i];
 		if (group_ok(c->group) && (group_mask & (1u << (c->group - 1))) &&
 		    ctx_active(c) && c->st.open)
 			ctx_bulk(c);
 	}
+	rs->bulk_sending |= group_mask;
 	bulk_groups_done(rs);
 	return 0;
 }
@@ -1049,14 +1129,15 @@ static void recv_arp(struct repl_state *rs, struct rctx *c,
 
 static int recv_state(struct repl_state *rs, const struct fo_state_batch *b)
 {
-	if (b->n_recs < 1 || b->recs[0].data.len < ENV_FIXED)
+	if (b->n_recs < 1 || b->recs[0].obj_type != FO_OBJ_ENVELOPE ||
+	    b->recs[0].data.len < ENV_FIXED)
 		return recv_bad(rs, b, "no envelope");
 	const uint8_t *e = b->recs[0].data.data;
-	size_t nl = e[5];
-	if (e[0] != ENV_MAGIC || e[1] != ENV_VERSION ||
-	    b->recs[0].data.len != ENV_FIXED + nl || nl > FO_NAME_MAX)
+	size_t nl = e[4];
+	if (e[0] != ENV_VERSION || b->recs[0].data.len != ENV_FIXED + nl ||
+	    nl > FO_NAME_MAX)
 		return recv_bad(rs, b, "bad envelope");
-	uint8_t kind = e[2], flags = e[3], group = e[4];
+	uint8_t kind = e[1], flags = e[ENV_FLAGS_AT], group = e[3];
 	char name[FO_NAME_MAX + 1];
 	memcpy(name, e + ENV_FIXED, nl);
 	name[nl] = '\0';
@@ -1241,6 +1322,7 @@ int repl_state_tick(struct repl_state *rs, uint64_t now)
 		if (now < c->next_refresh_ms || c->pass != PASS_NONE)
 			continue;
 		c->next_refresh_ms = now + period;
+		c->refresh_round++;
 		if (pass_start(c, PASS_REFRESH) == 0)
 			c->st.refreshes++;
 	}

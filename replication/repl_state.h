@@ -7,11 +7,13 @@
  * and TCP state) and neighbour table (repl_arp), both opened inside the
  * context's namespace, and an incremental repl_mode policy.  On the unit
  * where the context's failover group is active, kernel events are sent to
- * the mate as they happen, and every entry again each update interval
- * (IOS `ip inspect redundancy update seconds`: conntrack sends no event
- * when a packet only extends a timeout).  On the standby unit, records are
- * injected into the same context's namespace at once: the standby's kernel
- * already holds the connections when it takes over, nothing is committed
+ * the mate as they happen, and again by the periodic update (IOS `ip
+ * inspect redundancy update seconds`: conntrack sends no event when a
+ * packet only extends a timeout): each update interval a table pass
+ * sends the entries that are due, an entry with R seconds left every
+ * R / (2 * interval) passes (at most 60 s apart), short ones every pass.
+ * On the standby unit, records are injected into the same context's
+ * namespace at once: the standby's kernel already holds the connections when it takes over, nothing is committed
  * at takeover.
  *
  * Bulk: a joining standby (FSM Bulk Sync) or `clear failover ha` asks with
@@ -29,10 +31,11 @@
  * create-or-update on the mate).  Without a loop (tests) a pass runs to
  * its end at once.
  *
- * Wire: one STATE message per batch.  Its first record is an envelope
- *   magic 0xC7, version 1, kind (1 conntrack, 2 neighbour, 3 group done),
- *   batch flags (REPL_BATCH_*), group, name length, context name
- * carried with the batch's object type; the other records are repl_ct
+ * Wire: one STATE message per batch.  Its first record, of object type
+ * FO_OBJ_ENVELOPE, is
+ *   version 2, kind (1 conntrack, 2 neighbour, 3 group done),
+ *   batch flags (REPL_BATCH_*), group, name length, context name;
+ * the other records are repl_ct
  * records (FO_OBJ_TCP_CONN / FO_OBJ_UDP_CONN) or repl_arp records
  * (FO_OBJ_ARP).  Nothing is trusted: a bad envelope, an unknown context or
  * a malformed record is dropped and counted (rerr).

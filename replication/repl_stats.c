@@ -134,9 +134,12 @@ void repl_format_ctx_stats(struct repl *r, const char *ctx, struct buf *out)
 			   "%llu us (%llu samples)\n", (unsigned long long)p50,
 			   (unsigned long long)p99, (unsigned long long)n);
 	buf_printf(out, "Configuration syncs: %llu sent (%llu failed), %llu "
-		   "received (%llu discarded); files %llu sent, %llu received\n",
+		   "received (%llu discarded, %llu superseded, applied in %llu "
+		   "steps); files %llu sent, %llu received\n",
 		   (unsigned long long)cs->sync_tx, (unsigned long long)cs->sync_tx_err,
 		   (unsigned long long)cs->sync_rx, (unsigned long long)cs->sync_rx_bad,
+		   (unsigned long long)cs->sync_superseded,
+		   (unsigned long long)cs->apply_steps,
 		   (unsigned long long)cs->files_tx, (unsigned long long)cs->files_rx);
 	buf_puts(out, "Configuration state: ");
 	repl_cfg_format_state(cfg, out);

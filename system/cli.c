@@ -469,6 +469,14 @@ struct cli_session {
 	const char *executing;   /* the line a handler is running for */
 	struct buf *out;
 	size_t prompt_len;    /* of the last prompt shown, for the caret */
+	bool filtering;       /* the line has an output filter */
+	cli_deferred_fn deferred_done;   /* cli_set_deferrable() */
+	void *deferred_arg;
+	struct cli_deferred *deferred;   /* the command that answers later */
+};
+
+struct cli_deferred {
+	struct cli_session *s;   /* NULL once the session is gone */
 };
 
 struct cli_session *cli_session_create(const struct cli_engine *e,
@@ -491,6 +499,8 @@ void cli_session_destroy(struct cli_session *s)
 {
 	if (!s)
 		return;
+	if (s->deferred)
+		s->deferred->s = NULL;
 	free(s->context);
 	free(s->confined);
 	free(s->object);
@@ -508,6 +518,35 @@ bool cli_loading(const struct cli_session *s) { return s->loading; }
 bool cli_confined(const struct cli_session *s) { return s->confined != NULL; }
 void cli_request_close(struct cli_session *s) { s->close_requested = true; }
 bool cli_close_requested(const struct cli_session *s) { return s->close_requested; }
+
+void cli_set_deferrable(struct cli_session *s, cli_deferred_fn done, void *arg)
+{
+	s->deferred_done = done;
+	s->deferred_arg = arg;
+}
+
+struct cli_deferred *cli_defer(struct cli_session *s)
+{
+	if (!s->deferred_done || s->filtering || s->loading || s->deferred)
+		return NULL;
+	s->deferred = calloc(1, sizeof *s->deferred);
+	if (s->deferred)
+		s->deferred->s = s;
+	return s->deferred;
+}
+
+bool cli_deferred_pending(const struct cli_session *s) { return s->deferred != NULL; }
+
+void cli_deferred_finish(struct cli_deferred *d, enum cli_status status,
+			 const char *output)
+{
+	struct cli_session *s = d->s;
+	free(d);
+	if (!s)
+		return;
+	s->deferred = NULL;
+	s->deferred_done(s->deferred_arg, status, output ? output : "");
+}
 
 void cli_set_mode(struct cli_session *s, enum cli_mode mode,
 		  const char *object)
@@ -1328,7 +1367,9 @@ enum cli_status cli_execute(struct cli_session *s, const char *line,
 	char *cmd = xstrndup(line, cut);
 	struct buf raw;
 	buf_init(&raw);
+	s->filtering = true;
 	st = execute_line(s, cmd, &raw);
+	s->filtering = false;
 	/* Errors are shown whole: filtering them would hide the reason. */
 	if (st == CLI_OK || st == CLI_WARNING)
 		filter_apply(&f, raw.data ? raw.data : "", raw.len, out);

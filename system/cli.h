@@ -196,6 +196,26 @@ enum cli_status cli_warning(struct cli_session *s, const char *fmt, ...)
 enum cli_status cli_error_at(struct cli_session *s, const struct cli_args *a,
 			     const char *name);
 
+/* ---- commands that answer later ----
+ * A handler whose answer comes from elsewhere (`failover exec mate` waits
+ * for the mate) calls cli_defer() and returns; the session's runner (the
+ * console server) then holds the command's completion, and the session's
+ * next lines, until cli_deferred_finish() hands over the output and the
+ * status.  Only a runner that set cli_set_deferrable() can wait, and not
+ * under an output filter (`| include`): there cli_defer() returns NULL
+ * and the handler must answer some other way. */
+struct cli_deferred;
+typedef void (*cli_deferred_fn)(void *arg, enum cli_status status,
+				const char *output);
+void cli_set_deferrable(struct cli_session *s, cli_deferred_fn done,
+			void *arg);
+struct cli_deferred *cli_defer(struct cli_session *s);
+bool cli_deferred_pending(const struct cli_session *s);
+/* Ends the wait and frees d; a no-op (but d is freed) when the session
+ * is gone meanwhile. */
+void cli_deferred_finish(struct cli_deferred *d, enum cli_status status,
+			 const char *output);
+
 /* ---- parse results ---- */
 
 bool cli_negated(const struct cli_args *a);

@@ -27,6 +27,10 @@ struct con_conn {
 	struct buf in, out;
 	struct cli_session *session;    /* after HELLO */
 	bool closing;                   /* close once out is flushed */
+	bool waiting;                   /* a command answers later (cli_defer) */
+	uint32_t waiting_id;            /* its request id */
+	char waiting_line[CON_MAX_LINE + 1];
+	char waiting_ctx[64];
 	unsigned id;
 	char confined[64];              /* "" or the context it is held in */
 	struct con_conn *next;
@@ -123,6 +127,42 @@ static void send_output(struct con_conn *c, uint32_t id, const struct buf *b)
 	}
 }
 
+/* The end of a command: its DONE frame (status and the next prompt), the
+ * audit line, and the session's end after `exit`. */
+static void finish_request(struct con_conn *c, uint32_t id, enum cli_status st,
+			   const char *line, const char *ctx)
+{
+	if (line && line[0] && line[0] != '!' && st == CLI_OK)
+		mlog(MSG_111008, "User 'enable_15' executed the '%s' command%s%s",
+		     line, ctx[0] ? " in context " : "", ctx);
+	send_done(c, id, st);
+	if (cli_close_requested(c->session)) {
+		con_put_text(&c->out, CON_BYE, id, "Logoff");
+		c->closing = true;
+	}
+}
+
+static bool conn_process(struct con_conn *c);
+
+/* cli_deferred_finish(): the command this connection waits for has its
+ * answer.  Its output and DONE go out, then the lines the client sent
+ * meanwhile run. */
+static void conn_deferred_done(void *arg, enum cli_status st,
+			       const char *output)
+{
+	struct con_conn *c = arg;
+	struct buf out;
+
+	buf_init(&out);
+	buf_add(&out, output, strlen(output));
+	send_output(c, c->waiting_id, &out);
+	buf_free(&out);
+	c->waiting = false;
+	finish_request(c, c->waiting_id, st, c->waiting_line, c->waiting_ctx);
+	if (conn_process(c))
+		conn_flush(c);
+}
+
 static void handle_frame(struct con_conn *c, const struct con_frame *f)
 {
 	char line[CON_MAX_LINE + 1];
@@ -139,6 +179,7 @@ static void handle_frame(struct con_conn *c, const struct con_frame *f)
 		}
 		c->session = unit_session_create(c->cs->unit,
 						  !(flags & CON_HELLO_BATCH));
+		cli_set_deferrable(c->session, conn_deferred_done, c);
 		if (c->confined[0])
 			cli_confine(c->session, c->confined);
 		mlog(MSG_605005, "Console session %u opened (%s)", c->id,
@@ -165,11 +206,20 @@ static void handle_frame(struct con_conn *c, const struct con_frame *f)
 		if (cli_context(c->session))
 			snprintf(ctx, sizeof ctx, "%s", cli_context(c->session));
 		st = cli_execute(c->session, line, &out);
-		if (line[0] && line[0] != '!' && st == CLI_OK)
-			mlog(MSG_111008, "User 'enable_15' executed the '%s' "
-			     "command%s%s", line, ctx[0] ? " in context " : "",
-			     ctx);
-		break;
+		send_output(c, f->id, &out);
+		buf_free(&out);
+		if (cli_deferred_pending(c->session)) {
+			/* Its DONE waits for conn_deferred_done(); so do
+			 * the client's next lines (conn_process). */
+			c->waiting = true;
+			c->waiting_id = f->id;
+			snprintf(c->waiting_line, sizeof c->waiting_line, "%s",
+				 line);
+			snprintf(c->waiting_ctx, sizeof c->waiting_ctx, "%s", ctx);
+			return;
+		}
+		finish_request(c, f->id, st, line, ctx);
+		return;
 	}
 	case CON_HELP:
 		cli_help(c->session, line, &out);
@@ -180,11 +230,29 @@ static void handle_frame(struct con_conn *c, const struct con_frame *f)
 	}
 	send_output(c, f->id, &out);
 	buf_free(&out);
-	send_done(c, f->id, st);
-	if (cli_close_requested(c->session)) {
-		con_put_text(&c->out, CON_BYE, f->id, "Logoff");
-		c->closing = true;
+	finish_request(c, f->id, st, NULL, "");
+}
+
+/* Runs the complete frames received so far, unless a command is still
+ * waiting for its answer.  Returns false if the connection was freed. */
+static bool conn_process(struct con_conn *c)
+{
+	while (!c->closing && !c->waiting && c->in.len) {
+		struct con_frame f;
+		ssize_t used = con_frame_get((const uint8_t *)c->in.data,
+					     c->in.len, &f);
+		if (used == 0)
+			break;
+		if (used < 0) {
+			mlog(MSG_900005, "console session %u: bad frame (%s); "
+			     "closing", c->id, strerror((int)-used));
+			conn_free(c);
+			return false;
+		}
+		handle_frame(c, &f);
+		buf_consume(&c->in, (size_t)used);
 	}
+	return true;
 }
 
 static void conn_io(struct ev_loop *loop, int fd, uint32_t events, void *arg)
@@ -199,21 +267,8 @@ static void conn_io(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 		}
 		if (n > 0)
 			buf_add(&c->in, tmp, (size_t)n);
-		while (!c->closing && c->in.len) {
-			struct con_frame f;
-			ssize_t used = con_frame_get((const uint8_t *)c->in.data,
-						     c->in.len, &f);
-			if (used == 0)
-				break;
-			if (used < 0) {
-				mlog(MSG_900005, "console session %u: bad frame "
-				     "(%s); closing", c->id, strerror((int)-used));
-				conn_free(c);
-				return;
-			}
-			handle_frame(c, &f);
-			buf_consume(&c->in, (size_t)used);
-		}
+		if (!conn_process(c))
+			return;
 	} else if (events & (EPOLLHUP | EPOLLERR)) {
 		conn_free(c);
 		return;

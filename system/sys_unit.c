@@ -597,14 +597,21 @@ int unit_group_set_role(struct unit *u, int group, bool active,
 		return -EINVAL;
 	u->group_standby[group - 1] = !active;
 	/* Addresses first on every context of the group, then the ARP
-	 * announcements, so no host learns a MAC before it answers. */
+	 * announcements, so no host learns a MAC before it answers.  Only
+	 * what the role changes (ctx_rt_set_role): a takeover must not wait
+	 * for firewall reloads, which configuration changes still get. */
 	for (size_t i = 0; i < u->nctxs; i++) {
-		if (unit_context_group(u, u->ctxs[i].name) != group)
+		struct unit_ctx *c = &u->ctxs[i];
+		if (!c->rt || unit_context_group(u, c->name) != group)
 			continue;
-		int rc = unit_context_apply(u, u->ctxs[i].name, msg);
+		struct sys_context *sc = sys_config_context(u->sys, c->name,
+							    false);
+		int rc = ctx_rt_set_role(c->rt, c->cfg, u->sys, sc, !active,
+					 msg);
 		if (rc < 0 && !first)
 			first = rc;
 	}
+	fo_unit_contexts_changed(u->fo);  /* failover/: monitored interfaces */
 	for (size_t i = 0; i < u->nctxs; i++)
 		if (u->ctxs[i].rt &&
 		    unit_context_group(u, u->ctxs[i].name) == group)

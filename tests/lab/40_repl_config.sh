@@ -53,6 +53,13 @@ lab_assert_not_contains "$(topo_cli B show startup-config)" "pager lines 40" "re
 topo_fo_log_has A 709003 || lab_fail "A: no 709003 (Beginning configuration replication: Sending to mate)"
 topo_fo_log_has A 709004 || lab_fail "A: no 709004 (End Configuration Replication)"
 topo_fo_log_has B 709006 || lab_fail "B: no 709006 (End Configuration Replication STB)"
+# B applied the sync in bounded steps, one per loop turn (at least: the
+# check, each of its 3 contexts' interfaces released, the system space's
+# first block, then a block and a text per context).
+steps=$(topo_cli B show failover statistics | sed -n 's/.*applied in \([0-9]*\) steps.*/\1/p')
+[ -n "$steps" ] && [ "$steps" -ge 8 ] ||
+	lab_fail "B did not apply the sync in steps (steps: '$steps')"
+lab_log "B applied the configuration sync in $steps loop turns"
 
 # ---- command replication within a second ------------------------------------
 ctx_cmd A context1 "route inside 10.41.0.0 255.255.0.0 192.168.1.5" >/dev/null

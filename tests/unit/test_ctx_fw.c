@@ -285,12 +285,6 @@ static void shape_objnat(struct seed_policy *s)
 	s->p.n_to_box = 1;
 }
 
-static void shape_standby(struct seed_policy *s)
-{
-	shape_objnat(s);
-	s->p.standby = true;
-}
-
 #define MAX_LINES 6
 static void test_render(void **state)
 {
@@ -355,21 +349,6 @@ static void test_render(void **state)
 			"\t\tmeta l4proto udp ip saddr 172.16.1.2 th dport 3784 return\n",
 			"\tchain fo_hook {\n\t\tmeta l4proto udp ip saddr 172.16.1.2 th dport 3784 accept\n\t}\n",
 		  }, { NULL } },
-		/* Standby passes no traffic; the box still answers (hellos,
-		 * echo, established sessions to it). */
-		{ "standby: forward drops", shape_standby, {
-			"\tchain forward {\n"
-			"\t\ttype filter hook forward priority filter; policy drop;\n"
-			"\t\tcomment \"standby: passes no traffic\"\n"
-			"\t\tcounter drop\n\t}\n",
-			"\tchain fo_hook {\n\t\tmeta l4proto udp ip saddr 172.16.1.2 th dport 3784 accept\n\t}\n",
-			"\t\tiifname \"eth1\" ip daddr { 172.16.1.1, 172.16.1.2 } icmp type echo-request accept\n",
-			"\tchain input {\n"
-			"\t\ttype filter hook input priority filter; policy drop;\n"
-			"\t\tct state established,related accept\n",
-			/* ACL chains and counters stay: hit counts survive */
-			"\tcounter h0_0 { packets 0 bytes 0 }\n",
-		  }, { "jump from0", "jump from1", "ct state != new drop" } },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct seed_policy s;
@@ -747,20 +726,6 @@ static void test_lab_security_levels(void **state)
 	assert_true(s >= 0);
 	close(s);
 
-	/* Standby: nothing is forwarded, not even inside -> outside; back
-	 * to active, it flows again. */
-	struct seed_policy standby = l->seed;
-	seed_rewire(&standby);
-	standby.p.standby = true;
-	apply_ok(l, &standby.p);
-	assert_int_equal(connect_in(l->ns_in, "10.202.1.3", 8080, 1200), -1);
-	apply_ok(l, &l->seed.p);
-	c = connect_in(l->ns_in, "10.202.1.3", 8080, 2000);
-	assert_true(c >= 0);
-	close(c);
-	s = accept_within(l8080, 2000, NULL);
-	assert_true(s >= 0);
-	close(s);
 	close(l80);
 	close(l8080);
 }

@@ -658,21 +658,35 @@ static void set_ip_forward_off(const char *nsname)
 	netns_leave(&saved);
 }
 
-/* A context routes between its interfaces: forwarding is on when the
- * namespace is created, and turned on again when an existing one is
- * adopted with it off. */
+/* A new namespace forwards nothing until told (its policy is not loaded
+ * yet), whatever the host's setting; an adopted one keeps what it has. */
 static void test_forwarding(void **state)
 {
 	struct lab *lab = *state;
 	open_contexts(lab);
-	assert_int_equal(ip_forward(lab->c1), 1);
+	assert_int_equal(ip_forward(lab->c1), 0);
+	assert_int_equal(ip_forward(lab->c2), 0);
+	assert_int_equal(ctx_ns_set_forwarding(lab->ctx[1], true), 0);
+	ctx_ns_close(lab->ctx[1]);
+	lab->ctx[1] = NULL;
+	assert_int_equal(ctx_ns_open(lab->unit, lab->c2, false, &lab->ctx[1]), 0);
 	assert_int_equal(ip_forward(lab->c2), 1);
+	assert_int_equal(ctx_ns_forwarding(lab->ctx[1]), 1);
 	ctx_ns_close(lab->ctx[0]);
 	lab->ctx[0] = NULL;
 	set_ip_forward_off(lab->c1);
-	assert_int_equal(ip_forward(lab->c1), 0);
 	assert_int_equal(ctx_ns_open(lab->unit, lab->c1, false, &lab->ctx[0]), 0);
-	assert_int_equal(ip_forward(lab->c1), 1);
+	assert_int_equal(ip_forward(lab->c1), 0);
+
+	/* The standby switch: only its own namespace changes, both ways,
+	 * and it reads back what the kernel has. */
+	static const bool steps[] = { false, false, true, false, true };
+	for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+		assert_int_equal(ctx_ns_set_forwarding(lab->ctx[0], steps[i]), 0);
+		assert_int_equal(ip_forward(lab->c1), steps[i]);
+		assert_int_equal(ctx_ns_forwarding(lab->ctx[0]), steps[i]);
+		assert_int_equal(ip_forward(lab->c2), 1);
+	}
 }
 
 /* Stale kernel state after a crash: a link the configuration now gives to

@@ -521,6 +521,48 @@ static void test_hold_expiry_mate_dead_takes_all(void **st)
 	fake_free(k);
 }
 
+/* Any authenticated frame from the mate restarts its hold time (a mate
+ * busy sending bulk state is alive), but not while the data-interface
+ * test runs or before the mate was ever heard. */
+static void test_any_frame_restarts_hold(void **st)
+{
+	(void)st;
+	static const struct {
+		const char *name;
+		bool hold_fired_first;   /* the test is under way */
+		bool rearmed;
+	} cases[] = {
+		{ "mate present", false, true },
+		{ "mate under test", true, false },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct fake *k = unit_in(FO_ST_STANDBY_READY);
+		if (cases[i].hold_fired_first) {
+			fo_fsm_timer_fired(k->fsm, FO_TIMER_HOLD, 0);
+			assert_int_equal(k->test_calls, 1);
+		}
+		k->now += 2500;
+		k->armed[FO_TIMER_HOLD][0] = false;
+		fo_fsm_mate_heard(k->fsm);
+		if (k->armed[FO_TIMER_HOLD][0] != cases[i].rearmed)
+			fail_msg("%s: hold %s", cases[i].name,
+				 cases[i].rearmed ? "not re-armed" : "re-armed");
+		if (cases[i].rearmed)
+			assert_int_equal(k->deadline[FO_TIMER_HOLD][0],
+					 k->now + 3000);
+		/* nothing else changed */
+		assert_int_equal(fo_fsm_state(k->fsm, 1), FO_ST_STANDBY_READY);
+		fake_free(k);
+	}
+	/* A unit that never heard its mate has no hold to restart. */
+	struct fake *k = fake_new(FO_ROLE_SECONDARY);
+	fo_fsm_input(k->fsm, 0, FO_EV_ENABLE);
+	k->armed[FO_TIMER_HOLD][0] = false;
+	fo_fsm_mate_heard(k->fsm);
+	assert_false(k->armed[FO_TIMER_HOLD][0]);
+	fake_free(k);
+}
+
 static void test_no_test_op_means_dead(void **st)
 {
 	(void)st;
@@ -909,6 +951,7 @@ int main(void)
 		cmocka_unit_test(test_become_active_error_fails_group),
 		cmocka_unit_test(test_hold_expiry_tests_mate_then_link_failed),
 		cmocka_unit_test(test_hold_expiry_mate_dead_takes_all),
+		cmocka_unit_test(test_any_frame_restarts_hold),
 		cmocka_unit_test(test_no_test_op_means_dead),
 		cmocka_unit_test(test_link_down_in_operation_moves_nothing),
 		cmocka_unit_test(test_stateful_link_flag),

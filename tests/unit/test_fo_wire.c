@@ -119,6 +119,12 @@ static void mk_ifmon(struct fo_wire_msg *m)
 	strcpy(m->u.ifmon_hello.ifname, "Ethernet0.1");
 }
 
+static void mk_cfg_req(struct fo_wire_msg *m)
+{
+	m->u.cfg_req.kind = FO_CFG_REQ_SYNC;
+	strcpy(m->u.cfg_req.context, "ctx1");
+}
+
 static void (*const samples[])(struct fo_wire_msg *) = {
 	[FO_WT_NONE] = NULL,
 	[FO_WT_HELLO] = mk_hello,
@@ -134,6 +140,7 @@ static void (*const samples[])(struct fo_wire_msg *) = {
 	[FO_WT_EXEC_REQ] = mk_exec_req,
 	[FO_WT_EXEC_REPLY] = mk_exec_reply,
 	[FO_WT_IFMON_HELLO] = mk_ifmon,
+	[FO_WT_CFG_REQ] = mk_cfg_req,
 };
 _Static_assert(sizeof samples / sizeof samples[0] == FO_WT_MAX,
 	       "a sample for every message type");
@@ -583,6 +590,75 @@ static void test_fsm_snapshot(void **state)
 	free(d);
 }
 
+/* CFG_REQ: fields, every truncation, bad kind, empty body, wrong channel,
+ * and the encoder's refusal of an unknown kind. */
+static void test_cfg_req(void **state)
+{
+	struct fo_wire_msg *m = new_msg();
+	struct buf b;
+	buf_init(&b);
+	encode_sample(&b, FO_WT_CFG_REQ);
+	assert_int_equal(fo_wire_decode((uint8_t *)b.data, b.len, m), FO_WIRE_OK);
+	assert_int_equal(m->hdr.channel, FO_CH_CONFIG);
+	assert_int_equal(m->u.cfg_req.kind, FO_CFG_REQ_SYNC);
+	assert_string_equal(m->u.cfg_req.context, "ctx1");
+	for (size_t n = 0; n < b.len; n++)
+		assert_int_equal(fo_wire_decode((uint8_t *)b.data, n, m),
+				 FO_WIRE_SHORT);
+	/* The whole configuration: no context attribute at all. */
+	fo_wire_msg_init(m, FO_WT_CFG_REQ);
+	buf_reset(&b);
+	assert_int_equal(fo_wire_encode(&b, m), 0);
+	assert_int_equal(b.len, FO_WIRE_HDR_LEN + 5);
+	assert_int_equal(fo_wire_decode((uint8_t *)b.data, b.len, m), FO_WIRE_OK);
+	assert_string_equal(m->u.cfg_req.context, "");
+	/* Body cut inside the attribute (header says 3 bytes). */
+	struct fo_hdr h = { FO_WIRE_VERSION, FO_WT_CFG_REQ, 0, FO_CH_CONFIG, 1, 1,
+			    3 };
+	uint8_t pkt[FO_WIRE_HDR_LEN + 16];
+	static const struct {
+		const char *name;
+		uint8_t body[16];
+		size_t len;
+		uint8_t channel;
+		enum fo_wire_verdict want;
+	} bad[] = {
+		{ "kind cut", { T(A_ACTION, 1) }, 3, FO_CH_CONFIG,
+		  FO_WIRE_TLV_TRUNCATED },
+		{ "unknown kind", { T(A_ACTION, 1), FO_CFG_REQ_KIND_MAX }, 5,
+		  FO_CH_CONFIG, FO_WIRE_BAD_VALUE },
+		{ "no kind", { T(A_CONTEXT, 1), 'c' }, 5, FO_CH_CONFIG,
+		  FO_WIRE_TLV_MISSING },
+		{ "empty body", { 0 }, 0, FO_CH_CONFIG, FO_WIRE_TLV_MISSING },
+		{ "kind twice", { T(A_ACTION, 1), 0, T(A_ACTION, 1), 0 }, 10,
+		  FO_CH_CONFIG, FO_WIRE_TLV_REPEATED },
+		{ "state channel", { T(A_ACTION, 1), 0 }, 5, FO_CH_STATE,
+		  FO_WIRE_BAD_CHANNEL },
+		{ "newline in context", { T(A_ACTION, 1), 0, T(A_CONTEXT, 2), 'c',
+		  '\n' }, 11, FO_CH_CONFIG, FO_WIRE_BAD_VALUE },
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		h.channel = bad[i].channel;
+		h.body_len = (uint32_t)bad[i].len;
+		fo_wire_hdr_write(pkt, &h);
+		memcpy(pkt + FO_WIRE_HDR_LEN, bad[i].body, bad[i].len);
+		enum fo_wire_verdict v = fo_wire_decode(pkt, FO_WIRE_HDR_LEN +
+							bad[i].len, m);
+		if (v != bad[i].want)
+			fail_msg("%s: got %s want %s", bad[i].name,
+				 fo_wire_verdict_name(v),
+				 fo_wire_verdict_name(bad[i].want));
+	}
+	fo_wire_msg_init(m, FO_WT_CFG_REQ);
+	m->u.cfg_req.kind = FO_CFG_REQ_KIND_MAX;
+	size_t before = b.len;
+	assert_int_equal(fo_wire_encode(&b, m), -EINVAL);
+	assert_int_equal(b.len, before);
+	assert_string_equal(fo_wire_type_name(FO_WT_CFG_REQ), "CFG_REQ");
+	buf_free(&b);
+	free(m);
+}
+
 static void test_names(void **state)
 {
 	for (int t = 1; t < FO_WT_MAX; t++)
@@ -610,6 +686,7 @@ int main(void)
 		cmocka_unit_test(test_garbage_and_mutations),
 		cmocka_unit_test(test_encode_rejects),
 		cmocka_unit_test(test_fsm_snapshot),
+		cmocka_unit_test(test_cfg_req),
 		cmocka_unit_test(test_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

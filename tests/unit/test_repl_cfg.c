@@ -22,6 +22,7 @@
 #include "replication/repl_cfg.h"
 #include "system/flash.h"
 #include "system/sys_bootstrap.h"
+#include "system/sys_config.h"
 #include "system/sys_log.h"
 #include "system/sys_unit.h"
 
@@ -45,6 +46,8 @@ struct node {
 	int send_fail;               /* next send returns this once */
 	int config_received, files_received;
 	struct buf notices;
+	bool step_wanted;            /* ops->defer asked for a step */
+	bool manual_steps;           /* the test steps the apply itself */
 };
 
 struct pair {
@@ -83,6 +86,7 @@ static void node_notice(void *arg, const char *t)
 	buf_printf(&((struct node *)arg)->notices, "%s\n", t);
 }
 static uint64_t node_now(void *arg) { return fake_now; }
+static void node_defer(void *arg) { ((struct node *)arg)->step_wanted = true; }
 
 static const struct repl_cfg_ops node_ops = {
 	.send = node_send,
@@ -91,6 +95,7 @@ static const struct repl_cfg_ops node_ops = {
 	.files_received = node_files,
 	.notice = node_notice,
 	.now_ms = node_now,
+	.defer = node_defer,
 };
 
 static const char *const inventory[] = {
@@ -170,9 +175,20 @@ static size_t pump_one_way(struct node *from, struct node *to, size_t max)
 	return n;
 }
 
+/* One loop turn's worth of a node's sync apply, if it asked for one. */
+static bool node_step(struct node *n)
+{
+	if (!n->step_wanted || n->manual_steps)
+		return false;
+	n->step_wanted = false;
+	repl_cfg_apply_step(n->rc);
+	return true;
+}
+
 static void pump(struct pair *p)
 {
-	while (pump_one_way(&p->a, &p->b, 0) + pump_one_way(&p->b, &p->a, 0))
+	while (pump_one_way(&p->a, &p->b, 0) + pump_one_way(&p->b, &p->a, 0) +
+	       node_step(&p->a) + node_step(&p->b))
 		;
 }
 
@@ -548,6 +564,144 @@ static void test_commands_during_sync(void **state)
 	buf_free(&out);
 }
 
+/* A received sync is applied in bounded steps, one per loop turn: at most
+ * one context appears per step, the FSM hears config_received only once
+ * every context is applied, hellos carry no digests meanwhile, commands
+ * typed or replicated during the apply are queued and run after it, and
+ * a newer sync arriving mid-apply replaces the older one. */
+static void test_apply_chunked(void **state)
+{
+	struct pair *p = *state;
+	struct buf out;
+	buf_init(&out);
+	p->b.manual_steps = true;
+	assert_int_equal(repl_cfg_request_sync(p->b.rc), 0);
+	pump_one_way(&p->b, &p->a, 0);
+	pump_one_way(&p->a, &p->b, 0);          /* the whole sync arrived */
+	assert_true(repl_cfg_applying(p->b.rc));
+	assert_true(p->b.step_wanted);
+	assert_int_equal(repl_cfg_sync_state(p->b.rc), REPL_SYNC_RECEIVING);
+	assert_int_equal(p->b.config_received, 0);   /* still Sync Config */
+	struct fo_hello *h = calloc(1, sizeof *h);
+	repl_cfg_hello_digests(p->b.rc, h);
+	assert_int_equal(h->n_digests, 0);
+	free(h);
+
+	/* B's operator types; the mate's next command arrives. */
+	run_ok(&p->b, "configure terminal");
+	run(&p->b, "pager lines 44", &out);
+	assert_non_null(strstr(out.data, "applied again"));
+	struct fo_wire_msg *m = calloc(1, sizeof *m);
+	fo_wire_msg_init(m, FO_WT_CFG_CMD);
+	m->u.cfg_cmd.cmd_seq = 1000;
+	snprintf(m->u.cfg_cmd.context, sizeof m->u.cfg_cmd.context, "context2");
+	snprintf(m->u.cfg_cmd.text, sizeof m->u.cfg_cmd.text,
+		 "route outside 10.6.0.0 255.255.0.0 172.16.2.9");
+	assert_int_equal(repl_cfg_recv(p->b.rc, m), 0);
+	free(m);
+	assert_int_equal(repl_cfg_get_stats(p->b.rc)->cmd_queued, 2);
+
+	/* Two steps in, A sends a fresh sync (write standby): it replaces
+	 * the one being applied. */
+	for (int i = 0; i < 2; i++) {
+		p->b.step_wanted = false;
+		assert_true(repl_cfg_apply_step(p->b.rc));
+	}
+	assert_int_equal(repl_cfg_send_sync(p->a.rc, NULL), 0);
+	pump_one_way(&p->a, &p->b, 0);
+	assert_int_equal(repl_cfg_get_stats(p->b.rc)->sync_superseded, 1);
+
+	/* Step by step to the end. */
+	struct sys_config *sb = unit_sysconfig(p->b.u);
+	size_t steps = 0, ctxs = sb->ncontexts;
+	bool more = true;
+	while (more) {
+		assert_true(p->b.step_wanted);
+		p->b.step_wanted = false;
+		int cfg_before = p->b.config_received;
+		more = repl_cfg_apply_step(p->b.rc);
+		steps++;
+		assert_true(steps < 100);
+		/* Bounded: at most one context created per turn. */
+		assert_true(sb->ncontexts <= ctxs + 1);
+		ctxs = sb->ncontexts;
+		if (p->b.config_received != cfg_before) {
+			/* The FSM leaves Sync Config with every context in. */
+			assert_same_config(p, "admin");
+			assert_same_config(p, "context1");
+			assert_int_equal(p->b.files_received, 0);
+		}
+		if (more)
+			assert_true(repl_cfg_applying(p->b.rc));
+	}
+	assert_false(p->b.step_wanted);
+	/* CHECK, release + first block, a block per context, a context per
+	 * step, the FSM event, two files, the end. */
+	assert_true(steps >= 1 + 1 + 3 + 3 + 1 + 2);
+	assert_int_equal(p->b.config_received, 1);
+	assert_int_equal(p->b.files_received, 1);
+	assert_false(repl_cfg_applying(p->b.rc));
+	assert_int_equal(repl_cfg_sync_state(p->b.rc), REPL_SYNC_DONE);
+	assert_int_equal(repl_cfg_get_stats(p->b.rc)->sync_rx, 1);
+	/* The queued commands ran after it. */
+	char *rb = running(&p->b, NULL);
+	assert_non_null(strstr(rb, "pager lines 44"));
+	assert_non_null(strstr(rb, "failover lan unit secondary"));
+	free(rb);
+	rb = running(&p->b, "context2");
+	assert_non_null(strstr(rb, "10.6.0.0"));
+	free(rb);
+	assert_same_config(p, "context1");
+	/* The ACK of the held mate command went out after the apply. */
+	assert_true(p->b.nout >= 1);
+	struct fo_hello *hb = calloc(1, sizeof *hb);
+	repl_cfg_hello_digests(p->b.rc, hb);
+	assert_int_equal(hb->n_digests, 4);
+	free(hb);
+	buf_free(&out);
+}
+
+/* The join asks with a CFG_REQ message; the request of units from before
+ * CFG_REQ (CFG_CMD seq 0 "write standby") is still honoured; a CFG_REQ
+ * for one context sends only that context; one for an unknown context is
+ * refused. */
+static void test_config_request(void **state)
+{
+	struct pair *p = *state;
+	assert_int_equal(repl_cfg_request_sync(p->b.rc), 0);
+	struct fo_wire_msg *m = malloc(sizeof *m);
+	assert_int_equal(fo_wire_decode((const uint8_t *)p->b.out_head->bytes.data,
+					p->b.out_head->bytes.len, m), FO_WIRE_OK);
+	assert_int_equal(m->hdr.type, FO_WT_CFG_REQ);
+	assert_int_equal(m->u.cfg_req.kind, FO_CFG_REQ_SYNC);
+	assert_string_equal(m->u.cfg_req.context, "");
+	pump(p);
+	assert_int_equal(p->b.config_received, 1);
+	assert_same_config(p, "context2");
+
+	/* The old way. */
+	fo_wire_msg_init(m, FO_WT_CFG_CMD);
+	m->u.cfg_cmd.cmd_seq = 0;
+	snprintf(m->u.cfg_cmd.text, sizeof m->u.cfg_cmd.text, "%s",
+		 REPL_CFG_REQ_SYNC);
+	uint64_t sent = repl_cfg_get_stats(p->a.rc)->sync_tx;
+	assert_int_equal(repl_cfg_recv(p->a.rc, m), 0);
+	assert_int_equal(repl_cfg_get_stats(p->a.rc)->sync_tx, sent + 1);
+	pump(p);
+
+	/* One context. */
+	fo_wire_msg_init(m, FO_WT_CFG_REQ);
+	snprintf(m->u.cfg_req.context, sizeof m->u.cfg_req.context, "context1");
+	size_t before = p->a.nout;
+	assert_int_equal(repl_cfg_recv(p->a.rc, m), 0);
+	assert_int_equal(p->a.nout - before, 3);    /* BEGIN, one chunk, END */
+	pump(p);
+	snprintf(m->u.cfg_req.context, sizeof m->u.cfg_req.context, "nosuch");
+	assert_int_equal(repl_cfg_recv(p->a.rc, m), -ENOENT);
+	assert_int_equal(repl_cfg_get_stats(p->b.rc)->sync_rx_bad, 0);
+	free(m);
+}
+
 /* A failed send is visible: counted, logged, the operator told. */
 static void test_send_failure(void **state)
 {
@@ -672,6 +826,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_write_memory_both, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_digest_and_write_standby, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_commands_during_sync, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_apply_chunked, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_config_request, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_send_failure, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
 	};

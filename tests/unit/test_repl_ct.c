@@ -20,6 +20,8 @@
 #include <cmocka.h>
 #include <libnetfilter_conntrack/libnetfilter_conntrack.h>
 #include <libnetfilter_conntrack/libnetfilter_conntrack_tcp.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_conntrack.h>
 
 #include "replication/repl_ct.h"
 #include "system/sys_buf.h"
@@ -449,6 +451,157 @@ static void test_is_http(void **state)
 	assert_false(repl_ct_is_http(&e));
 	e = mk(IPPROTO_UDP, "10.0.0.1", "10.0.0.2", 1234, 80);
 	assert_false(repl_ct_is_http(&e));
+}
+
+/* ---- kernel message parser ------------------------------------------------------ */
+
+/* A ctnetlink message as the kernel sends it in dumps and events, built
+ * by libnetfilter_conntrack (an independent builder) from E, whose reply
+ * tuple already holds the NAT. */
+static size_t build_kernel_msg(const struct repl_ct_entry *e, uint8_t *out,
+			       size_t cap)
+{
+	struct nf_conntrack *o = nfct_new();
+	bool is4 = e->family == AF_INET;
+	bool ports = e->proto == IPPROTO_TCP || e->proto == IPPROTO_UDP;
+	assert_non_null(o);
+	nfct_set_attr_u8(o, ATTR_ORIG_L3PROTO, e->family);
+	nfct_set_attr_u8(o, ATTR_ORIG_L4PROTO, e->proto);
+	nfct_set_attr_u8(o, ATTR_REPL_L3PROTO, e->family);
+	nfct_set_attr_u8(o, ATTR_REPL_L4PROTO, e->proto);
+	if (is4) {
+		uint32_t a;
+		memcpy(&a, e->orig.src, 4); nfct_set_attr_u32(o, ATTR_ORIG_IPV4_SRC, a);
+		memcpy(&a, e->orig.dst, 4); nfct_set_attr_u32(o, ATTR_ORIG_IPV4_DST, a);
+		memcpy(&a, e->reply.src, 4); nfct_set_attr_u32(o, ATTR_REPL_IPV4_SRC, a);
+		memcpy(&a, e->reply.dst, 4); nfct_set_attr_u32(o, ATTR_REPL_IPV4_DST, a);
+	} else {
+		nfct_set_attr(o, ATTR_ORIG_IPV6_SRC, e->orig.src);
+		nfct_set_attr(o, ATTR_ORIG_IPV6_DST, e->orig.dst);
+		nfct_set_attr(o, ATTR_REPL_IPV6_SRC, e->reply.src);
+		nfct_set_attr(o, ATTR_REPL_IPV6_DST, e->reply.dst);
+	}
+	if (ports) {
+		nfct_set_attr_u16(o, ATTR_ORIG_PORT_SRC, htons(e->orig.sport));
+		nfct_set_attr_u16(o, ATTR_ORIG_PORT_DST, htons(e->orig.dport));
+		nfct_set_attr_u16(o, ATTR_REPL_PORT_SRC, htons(e->reply.sport));
+		nfct_set_attr_u16(o, ATTR_REPL_PORT_DST, htons(e->reply.dport));
+	} else {
+		nfct_set_attr_u16(o, ATTR_ICMP_ID, htons(e->orig.sport));
+		nfct_set_attr_u8(o, ATTR_ICMP_TYPE, (uint8_t)(e->orig.dport >> 8));
+		nfct_set_attr_u8(o, ATTR_ICMP_CODE, (uint8_t)e->orig.dport);
+	}
+	nfct_set_attr_u32(o, ATTR_STATUS, e->status);
+	nfct_set_attr_u32(o, ATTR_TIMEOUT, e->timeout);
+	nfct_set_attr_u32(o, ATTR_MARK, e->mark);
+	if (e->zone)
+		nfct_set_attr_u16(o, ATTR_ZONE, e->zone);
+	if (e->proto == IPPROTO_TCP) {
+		nfct_set_attr_u8(o, ATTR_TCP_STATE, e->tcp_state);
+		nfct_set_attr_u8(o, ATTR_TCP_FLAGS_ORIG, e->tcp_flags[0]);
+		nfct_set_attr_u8(o, ATTR_TCP_MASK_ORIG, 0xff);
+		nfct_set_attr_u8(o, ATTR_TCP_FLAGS_REPL, e->tcp_flags[1]);
+		nfct_set_attr_u8(o, ATTR_TCP_MASK_REPL, 0xff);
+		nfct_set_attr_u8(o, ATTR_TCP_WSCALE_ORIG, e->tcp_wscale[0]);
+		nfct_set_attr_u8(o, ATTR_TCP_WSCALE_REPL, e->tcp_wscale[1]);
+	}
+	memset(out, 0, cap);
+	struct nlmsghdr *h = (struct nlmsghdr *)out;
+	h->nlmsg_len = NLMSG_SPACE(sizeof(struct nfgenmsg));
+	h->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_NEW;
+	struct nfgenmsg *g = NLMSG_DATA(h);
+	g->nfgen_family = e->family;
+	assert_true(nfct_nlmsg_build(h, o) >= 0);
+	nfct_destroy(o);
+	assert_true(h->nlmsg_len <= cap);
+	return h->nlmsg_len;
+}
+
+static struct repl_ct_entry parse_case(int which)
+{
+	struct repl_ct_entry e;
+	switch (which) {
+	case 0:   /* TCP with source NAT: the reply comes back to the mapped port */
+		e = mk(IPPROTO_TCP, "192.168.1.10", "203.0.113.5", 40000, 443);
+		e.status |= IPS_SRC_NAT | IPS_SRC_NAT_DONE;
+		v4(e.reply.dst, "198.51.100.1");
+		e.reply.dport = 61000;
+		e.snat.set = true;
+		memcpy(e.snat.addr, e.reply.dst, 16);
+		e.snat.port = 61000;
+		e.mark = 0x2a;
+		e.zone = 3;
+		break;
+	case 1:   /* UDP over IPv6 with destination NAT */
+		e = mk(IPPROTO_UDP, "10.0.0.1", "10.0.0.2", 5353, 53);
+		e.family = AF_INET6;
+		v6(e.orig.src, "2001:db8::1");
+		v6(e.orig.dst, "2001:db8::2");
+		v6(e.reply.src, "2001:db8::99");
+		v6(e.reply.dst, "2001:db8::1");
+		e.reply.sport = 5300;
+		e.status |= IPS_DST_NAT | IPS_DST_NAT_DONE;
+		e.dnat.set = true;
+		memcpy(e.dnat.addr, e.reply.src, 16);
+		e.dnat.port = 5300;
+		break;
+	default:  /* ICMP echo: id in sport, type and code in dport */
+		e = mk(IPPROTO_ICMP, "10.0.0.1", "10.0.0.2", 0, 0);
+		e.orig.sport = 77;
+		e.orig.dport = 8 << 8;
+		e.reply.sport = 77;
+		e.reply.dport = 0;
+		break;
+	}
+	e.op = 0;
+	e.status |= IPS_CONFIRMED;   /* as every entry of a dump */
+	return e;
+}
+
+/* Every field comes through; a cut at any length and random damage give
+ * an error or a partial entry, never a crash (ASan watches the reads). */
+static void test_parse_kernel_message(void **state)
+{
+	(void)state;
+	uint8_t msg[1024], bad[1024];
+	struct repl_ct_entry got;
+	for (int which = 0; which < 3; which++) {
+		struct repl_ct_entry want = parse_case(which);
+		size_t len = build_kernel_msg(&want, msg, sizeof msg);
+		assert_int_equal(repl_ct_parse_nlmsg(msg, len, &got), 0);
+		assert_entry_equal(&got, &want);
+		/* The buffer shorter than the message's own length. */
+		assert_int_equal(repl_ct_parse_nlmsg(msg, len - 1, &got), -EBADMSG);
+		for (size_t cut = 0; cut < len; cut++) {
+			memcpy(bad, msg, len);
+			((struct nlmsghdr *)bad)->nlmsg_len = (uint32_t)cut;
+			int rc = repl_ct_parse_nlmsg(bad, cut, &got);
+			assert_true(rc == 0 || rc == -EBADMSG);
+		}
+		srand(7 + which);
+		for (int round = 0; round < 20000; round++) {
+			memcpy(bad, msg, len);
+			for (int k = 0; k < 1 + round % 4; k++)
+				bad[NLMSG_SPACE(sizeof(struct nfgenmsg)) +
+				    (size_t)rand() % (len - NLMSG_SPACE(sizeof(struct nfgenmsg)))] =
+					(uint8_t)rand();
+			int rc = repl_ct_parse_nlmsg(bad, len, &got);
+			assert_true(rc == 0 || rc == -EBADMSG || rc == -EPROTONOSUPPORT);
+		}
+	}
+	/* Not a conntrack message, an unreplicated family or protocol. */
+	struct repl_ct_entry e = parse_case(0);
+	size_t len = build_kernel_msg(&e, msg, sizeof msg);
+	((struct nlmsghdr *)msg)->nlmsg_type = 16;   /* RTM_NEWLINK */
+	assert_int_equal(repl_ct_parse_nlmsg(msg, len, &got), -EBADMSG);
+	e.proto = IPPROTO_GRE;
+	len = build_kernel_msg(&e, msg, sizeof msg);
+	assert_int_equal(repl_ct_parse_nlmsg(msg, len, &got), -EPROTONOSUPPORT);
+	e = parse_case(0);
+	len = build_kernel_msg(&e, msg, sizeof msg);
+	((struct nfgenmsg *)NLMSG_DATA((struct nlmsghdr *)msg))->nfgen_family = AF_BRIDGE;
+	assert_int_equal(repl_ct_parse_nlmsg(msg, len, &got), -EPROTONOSUPPORT);
+	assert_int_equal(repl_ct_parse_nlmsg(msg, 3, &got), -EBADMSG);
 }
 
 /* ---- real kernel ------------------------------------------------------------------ */
@@ -903,6 +1056,7 @@ int main(void)
 		cmocka_unit_test(test_codec_missing_and_unknown),
 		cmocka_unit_test(test_codec_garbage),
 		cmocka_unit_test(test_is_http),
+		cmocka_unit_test(test_parse_kernel_message),
 	};
 	const struct CMUnitTest kernel[] = {
 		cmocka_unit_test(test_kernel_roundtrip_nat_and_state),
