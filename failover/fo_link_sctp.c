@@ -406,12 +406,20 @@ static void bad_message(struct fo_transport *t, const char *what)
 	link_down(t, what);
 }
 
+/* Delivery per loop turn: a STATE message is hundreds of kernel
+ * installs on the standby; what is left stays in the socket (epoll says
+ * so again on the next turn) and the sender feels the push-back. */
+#define RX_TIME_BUDGET_US 5000
+
 static void read_assoc(struct fo_transport *t, enum assoc_kind kind)
 {
 	struct assoc *a = &t->a[kind];
-	uint64_t gen = t->gen;
+	uint64_t gen = t->gen, t0 = ev_now_us();
 
 	for (int budget = 64; budget > 0; budget--) {
+		if (a->rx_len == 0 && budget < 64 &&
+		    ev_now_us() - t0 >= RX_TIME_BUDGET_US)
+			return;
 		struct sctp_sndrcvinfo sinfo;
 		int flags = 0;
 		memset(&sinfo, 0, sizeof sinfo);
@@ -551,6 +559,12 @@ static void sctpt_on_event(struct fo_transport *t, int fd, uint32_t events)
 			return;
 		}
 		uint64_t gen = t->gen;
+		/* Hellos first, whatever else this turn serves. */
+		if (k != A_CONTROL && t->a[A_CONTROL].as == AS_UP) {
+			read_assoc(t, A_CONTROL);
+			if (gen != t->gen)
+				return;
+		}
 		if (events & (EPOLLIN | EPOLLERR | EPOLLHUP))
 			read_assoc(t, k);
 		if (gen == t->gen && (events & EPOLLOUT))

@@ -9,6 +9,14 @@
  * under the channel its preamble names.  After the preamble a stream is
  * a sequence of fo_wire frames (the header carries channel and length).
  * Any broken channel takes the whole link down; the secondary reconnects.
+ *
+ * Receiving never holds the loop: a turn delivers frames for at most
+ * RX_TIME_BUDGET_US (a STATE frame is hundreds of kernel installs on the
+ * standby), keeps the rest in the channel's buffer, and a timer on the
+ * next turn goes on; the socket is not read again until that buffer is
+ * delivered, so a slow receiver pushes back through TCP instead of
+ * growing.  The control channel (hellos) is read first on every turn,
+ * before any other channel is served.
  */
 #include "failover/fo_link.h"
 #include "failover/fo_link_priv.h"
@@ -33,6 +41,7 @@
 #define PENDING_MAX 6
 #define RX_BUDGET (256u * 1024u)   /* bytes read per event: keeps the loop fair */
 #define RX_MIN_ROOM (64u * 1024u)
+#define RX_TIME_BUDGET_US 5000     /* frame delivery per loop turn */
 
 enum conn_state { CS_CLOSED, CS_CONNECTING, CS_PREAMBLE, CS_UP };
 
@@ -57,6 +66,7 @@ struct fo_transport {
 	struct conn pending[PENDING_MAX];        /* accepted, preamble not yet read */
 	struct fo_txq q[FO_CH_MAX];
 	struct ev_timer *retry;
+	struct ev_timer *rx_resume;              /* delivery left for a later turn */
 	unsigned addr_idx;                       /* which mate address to dial */
 	bool up;
 	uint64_t gen;                            /* bumped when the link goes down */
@@ -322,14 +332,27 @@ static bool rx_room(struct conn *c, size_t need)
 	return true;
 }
 
-/* Delivers the complete frames in c->rx; false when the link went down. */
-static bool deliver(struct fo_transport *t, enum fo_channel ch)
+/* Complete frames wait in c->rx (delivery ran out of time). */
+static bool rx_backlog(const struct conn *c, enum fo_channel ch)
+{
+	size_t flen;
+	return c->st == CS_UP && c->rx_len &&
+	       fo_link_frame_len(c->rx, c->rx_len, ch, &flen) == 0 &&
+	       flen <= c->rx_len;
+}
+
+/* Delivers the complete frames in c->rx until the turn's time is used
+ * up (the rest stays, *more is set); false when the link went down. */
+static bool deliver(struct fo_transport *t, enum fo_channel ch,
+		    uint64_t t0, bool *more)
 {
 	struct conn *c = &t->ch[ch];
 	struct fo_link_chan_stats *s = &t->st.ch[ch];
 	uint64_t gen = t->gen;
 	size_t off = 0, frames = 0, flen, pending_len = 0;
 	int rc;
+
+	*more = false;
 
 	/* Count first: "Recv Q" shows what one read made ready. */
 	while ((rc = fo_link_frame_len(c->rx + off, c->rx_len - off, ch,
@@ -352,6 +375,10 @@ static bool deliver(struct fo_transport *t, enum fo_channel ch)
 	if (frames > s->recv.max)
 		s->recv.max = frames;
 	for (off = 0; frames; frames--) {
+		if (off && ev_now_us() - t0 >= RX_TIME_BUDGET_US) {
+			*more = true;
+			break;
+		}
 		fo_link_frame_len(c->rx + off, c->rx_len - off, ch, &flen);
 		s->recv.total++;
 		s->recv.cur--;
@@ -363,7 +390,7 @@ static bool deliver(struct fo_transport *t, enum fo_channel ch)
 	memmove(c->rx, c->rx + off, c->rx_len - off);
 	c->rx_len -= off;
 	/* Make room for the whole next frame once its header is in. */
-	if (rc == 0 && pending_len > c->rx_len &&
+	if (!*more && rc == 0 && pending_len > c->rx_len &&
 	    !rx_room(c, pending_len - c->rx_len)) {
 		link_down(t, "out of memory");
 		return false;
@@ -371,15 +398,28 @@ static bool deliver(struct fo_transport *t, enum fo_channel ch)
 	return true;
 }
 
-static void read_channel(struct fo_transport *t, enum fo_channel ch)
+/* Reads what the socket holds (up to RX_BUDGET) and delivers it, within
+ * the turn's time; a backlog from an earlier turn goes first and the
+ * socket waits for it.  False when the link went down. */
+static bool read_channel(struct fo_transport *t, enum fo_channel ch,
+			 uint64_t t0)
 {
 	struct conn *c = &t->ch[ch];
 	size_t got = 0;
+	bool more;
 
+	if (rx_backlog(c, ch)) {
+		if (!deliver(t, ch, t0, &more))
+			return false;
+		if (more || rx_backlog(c, ch)) {
+			ev_timer_start(t->rx_resume, 1);
+			return true;
+		}
+	}
 	while (got < RX_BUDGET) {
 		if (!rx_room(c, RX_MIN_ROOM)) {
 			link_down(t, "out of memory");
-			return;
+			return false;
 		}
 		ssize_t n = recv(c->fd, c->rx + c->rx_len, c->rx_cap - c->rx_len,
 				 MSG_DONTWAIT);
@@ -388,13 +428,42 @@ static void read_channel(struct fo_transport *t, enum fo_channel ch)
 		if (n <= 0) {
 			link_down(t, n == 0 ? "mate closed the connection"
 					    : strerror(errno));
-			return;
+			return false;
 		}
 		c->rx_len += (size_t)n;
 		t->st.ch[ch].bytes_in += (size_t)n;
 		got += (size_t)n;
 	}
-	deliver(t, ch);
+	if (!deliver(t, ch, t0, &more))
+		return false;
+	if (more)
+		ev_timer_start(t->rx_resume, 1);
+	return true;
+}
+
+/* Hellos first: whatever else a turn serves, the control channel's
+ * frames are taken before it.  False when the link went down. */
+static bool read_control_first(struct fo_transport *t)
+{
+	if (t->ch[FO_CH_CONTROL].st != CS_UP)
+		return true;
+	return read_channel(t, FO_CH_CONTROL, ev_now_us());
+}
+
+/* A later turn of a delivery that ran out of time (a timer 1 us away
+ * runs after the descriptors that were ready: hellos, the console). */
+static void rx_resume_cb(struct ev_loop *loop, struct ev_timer *timer,
+			 void *arg)
+{
+	struct fo_transport *t = arg;
+	if (!read_control_first(t))
+		return;
+	for (int ch = 0; ch < FO_CH_MAX; ch++) {
+		if (!rx_backlog(&t->ch[ch], ch))
+			continue;
+		if (!read_channel(t, ch, ev_now_us()))
+			return;
+	}
 }
 
 static void tcp_on_event(struct fo_transport *t, int fd, uint32_t events)
@@ -418,8 +487,10 @@ static void tcp_on_event(struct fo_transport *t, int fd, uint32_t events)
 			return;
 		}
 		uint64_t gen = t->gen;
-		if (events & (EPOLLIN | EPOLLERR | EPOLLHUP))
-			read_channel(t, ch);
+		if (ch != FO_CH_CONTROL && !read_control_first(t))
+			return;
+		if (c->st == CS_UP && (events & (EPOLLIN | EPOLLERR | EPOLLHUP)))
+			read_channel(t, ch, ev_now_us());
 		if (gen == t->gen && (events & EPOLLOUT))
 			flush(t, ch);
 		return;
@@ -474,6 +545,8 @@ static void tcp_close(struct fo_transport *t)
 	}
 	if (t->retry)
 		ev_timer_destroy(t->retry);
+	if (t->rx_resume)
+		ev_timer_destroy(t->rx_resume);
 	free(t);
 }
 
@@ -513,7 +586,10 @@ static int open_common(struct fo_transport **out, struct ev_loop *loop,
 		conn_init(&t->ch[ch]);
 		fo_txq_init(&t->q[ch], fo_link_queue_limit(cfg, ch), &t->st.ch[ch]);
 	}
-	if (cfg->role == FO_WIRE_ROLE_PRIMARY) {
+	t->rx_resume = ev_timer_create(loop, rx_resume_cb, t);
+	if (!t->rx_resume)
+		rc = -ENOMEM;
+	else if (cfg->role == FO_WIRE_ROLE_PRIMARY) {
 		for (unsigned i = 0; i < cfg->n_addrs && rc == 0; i++)
 			rc = listen_on(t, i);
 	} else {

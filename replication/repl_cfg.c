@@ -84,6 +84,12 @@ struct digest_track {
 	bool diverged;                /* reported */
 };
 
+/* A context whose running configuration has commands of the mate its
+ * kernel does not have yet. */
+struct kernel_mark {
+	char name[FO_NAME_MAX + 1];
+};
+
 struct pending_ack {
 	uint64_t seq;
 	uint64_t sent_us;
@@ -110,6 +116,12 @@ struct repl_cfg {
 	size_t nheld;
 	struct digest_track *dig;
 	size_t ndig;
+	/* Kernel applies owed for the mate's commands (coalesced). */
+	struct kernel_mark *marks;
+	size_t nmarks;
+	uint64_t marked_ms;           /* the oldest unapplied command */
+	uint64_t mate_cmd_ms;         /* the newest command of the mate */
+	struct ev_timer *kernel_timer;   /* NULL: the owner flushes */
 	struct repl_cfg_stats stats;
 };
 
@@ -232,6 +244,12 @@ int repl_cfg_digest(struct repl_cfg *rc, const char *ctx,
 /* ------------------------------------------------------------------ */
 /* create / destroy                                                    */
 
+static void on_kernel_timer(struct ev_loop *loop, struct ev_timer *t,
+			    void *arg)
+{
+	repl_cfg_kernel_flush(arg, false);
+}
+
 int repl_cfg_create(struct unit *u, const struct repl_cfg_ops *ops, void *arg,
 		    struct repl_cfg **out)
 {
@@ -246,6 +264,9 @@ int repl_cfg_create(struct unit *u, const struct repl_cfg_ops *ops, void *arg,
 	rc->arg = arg;
 	rc->next_seq = 2;
 	rc->rx = unit_session_create(u, false);
+	if (unit_loop(u))
+		rc->kernel_timer = ev_timer_create(unit_loop(u), on_kernel_timer,
+						   rc);
 	/* Loading: the mate's commands never come back through the exec
 	 * hook (no echo), and kernel work is ours to trigger. */
 	cli_set_loading(rc->rx, true);
@@ -290,6 +311,9 @@ void repl_cfg_destroy(struct repl_cfg *rc)
 	apply_free(&rc->ap);
 	held_free(rc);
 	free(rc->dig);
+	free(rc->marks);
+	if (rc->kernel_timer)
+		ev_timer_destroy(rc->kernel_timer);
 	cli_session_destroy(rc->rx);
 	free(rc);
 }
@@ -980,6 +1004,119 @@ void repl_cfg_executed(void *arg, struct cli_session *s,
 	pend_push(rc, seq);
 }
 
+/* ---- kernel work of the mate's commands ---- */
+
+static int kernel_apply(struct repl_cfg *rc, const char *ctx, struct buf *msg)
+{
+	if (rc->ops.apply)
+		return rc->ops.apply(rc->arg, ctx, msg);
+	return unit_context_apply(rc->u, ctx, msg);
+}
+
+/* Is any marked context's group active here (we took over)? */
+static bool marked_group_active(struct repl_cfg *rc)
+{
+	for (size_t i = 0; i < rc->nmarks; i++)
+		if (unit_ctxconfig(rc->u, rc->marks[i].name) &&
+		    unit_group_active(rc->u, unit_context_group(rc->u,
+							 rc->marks[i].name)))
+			return true;
+	return false;
+}
+
+/* Milliseconds until the marked contexts are due (0: now): after the
+ * quiet time, or, in a stream longer than the bound, right after its
+ * next command (the gap before the one after is then the longest). */
+static uint64_t kernel_wait_ms(struct repl_cfg *rc, uint64_t now)
+{
+	uint64_t quiet = rc->mate_cmd_ms + REPL_CFG_APPLY_QUIET_MS;
+	if (marked_group_active(rc) ||
+	    now - rc->marked_ms >= REPL_CFG_APPLY_MAX_MS)
+		return 0;
+	return quiet > now ? quiet - now : 0;
+}
+
+static void kernel_arm(struct repl_cfg *rc, uint64_t wait_ms)
+{
+	/* At least 1 us: the timer then fires on the loop's next turn,
+	 * after the descriptors ready now (more of the burst). */
+	if (rc->kernel_timer)
+		ev_timer_start(rc->kernel_timer, wait_ms * 1000 + 1);
+}
+
+static void kernel_mark(struct repl_cfg *rc, const char *ctx)
+{
+	uint64_t now = now_ms(rc);
+	bool known = false;
+	rc->mate_cmd_ms = now;
+	for (size_t i = 0; i < rc->nmarks && !known; i++)
+		known = strcmp(rc->marks[i].name, ctx) == 0;
+	if (known) {
+		rc->stats.kernel_coalesced++;
+	} else {
+		struct kernel_mark *m = realloc(rc->marks,
+						(rc->nmarks + 1) * sizeof *m);
+		if (!m)
+			abort();
+		rc->marks = m;
+		snprintf(m[rc->nmarks].name, sizeof m[rc->nmarks].name, "%s",
+			 ctx);
+		if (!rc->nmarks++)
+			rc->marked_ms = now;
+	}
+	/* Armed at the quiet time after the first; the timer moves it on
+	 * when more came.  Past the bound: the next turn. */
+	uint64_t wait = kernel_wait_ms(rc, now);
+	if (!known || !wait)
+		kernel_arm(rc, wait);
+}
+
+void repl_cfg_kernel_flush(struct repl_cfg *rc, bool force)
+{
+	if (!rc->nmarks)
+		return;
+	uint64_t now = now_ms(rc);
+	uint64_t wait = kernel_wait_ms(rc, now);
+	/* A sync being applied replaces contexts and applies them itself;
+	 * what it does not cover is applied after it. */
+	if (!force && (wait || rc->ap.active)) {
+		kernel_arm(rc, wait ? wait : REPL_CFG_APPLY_QUIET_MS);
+		return;
+	}
+	struct kernel_mark *list = rc->marks;
+	size_t n = rc->nmarks;
+	rc->marks = NULL;
+	rc->nmarks = 0;
+	if (rc->kernel_timer)
+		ev_timer_stop(rc->kernel_timer);
+	for (size_t i = 0; i < n; i++) {
+		const char *ctx = list[i].name;
+		if (!unit_ctxconfig(rc->u, ctx))
+			continue;        /* removed since */
+		struct buf msg;
+		buf_init(&msg);
+		uint64_t t0 = ev_now_us();
+		int err = kernel_apply(rc, ctx, &msg);
+		uint64_t took = ev_now_us() - t0;
+		if (took > rc->stats.kernel_apply_max_us)
+			rc->stats.kernel_apply_max_us = took;
+		rc->stats.kernel_applies++;
+		if (err < 0) {
+			rc->stats.kernel_apply_err++;
+			mlog(MSG_930207, "context %s: commands replicated from "
+			     "the mate could not be applied to the kernel: %s",
+			     ctx, msg.len ? msg.data : strerror(-err));
+		}
+		buf_free(&msg);
+	}
+	free(list);
+}
+
+size_t repl_cfg_kernel_pending(const struct repl_cfg *rc)
+{
+	return rc->nmarks;
+}
+
 /* Runs one line of the mate in the replay session.  0 or -EPROTO. */
 static int run_mate_line(struct repl_cfg *rc, uint64_t seq, const char *ctx,
 			 const char *text)
@@ -1007,11 +1144,9 @@ static int run_mate_line(struct repl_cfg *rc, uint64_t seq, const char *ctx,
 		     ctx ? ctx : "", out.data ? out.data : "");
 		err = -EPROTO;
 	} else if (ctx && unit_ctxconfig(u, ctx)) {
-		/* The replay session defers kernel work to us. */
-		struct buf msg;
-		buf_init(&msg);
-		unit_context_apply(u, ctx, &msg);
-		buf_free(&msg);
+		/* The replay session defers kernel work to us: later, once
+		 * for the whole burst, and after the ACK. */
+		kernel_mark(rc, ctx);
 	}
 	buf_free(&out);
 	if (!(seq & 1)) {
@@ -1144,6 +1279,8 @@ void repl_cfg_mate_down(struct repl_cfg *rc)
 	 * held commands run after it. */
 	if (!rc->ap.active)
 		run_held(rc);
+	/* We may be taking over: the kernel gets what the mate sent. */
+	repl_cfg_kernel_flush(rc, true);
 	free(rc->dig);
 	rc->dig = NULL;
 	rc->ndig = 0;
@@ -1156,6 +1293,10 @@ void repl_cfg_hello_digests(struct repl_cfg *rc, struct fo_hello *h)
 {
 	struct sys_config *sc = unit_sysconfig(rc->u);
 	h->n_digests = 0;
+	/* A group turned active here (a planned takeover) while contexts
+	 * wait for their kernel apply: now, not after the quiet time. */
+	if (rc->nmarks && marked_group_active(rc))
+		kernel_arm(rc, 0);
 	if (rc->ap.active)
 		return;           /* half applied: nothing worth comparing */
 	struct fo_ctx_digest *d = &h->digests[h->n_digests++];

@@ -41,7 +41,16 @@
  *     command; the mate re-enters the mode, runs the command in its
  *     replay session (running configuration only) and answers with an
  *     ACK {channel CONFIG, cum_seq = the even cmd_seq}, which times the
- *     round trip.  A CFG_CMD with cmd_seq 0 and text REPL_CFG_REQ_SYNC is
+ *     round trip.  The ACK says the command is in the mate's running
+ *     configuration: it goes before any kernel work.  The context is only
+ *     marked for a kernel apply, which runs once the mate's commands
+ *     pause for REPL_CFG_APPLY_QUIET_MS (or REPL_CFG_APPLY_MAX_MS after
+ *     the first one left unapplied, during a long paste), so a burst
+ *     costs a handful of nftables loads instead of one per line, and no
+ *     ACK waits behind one.  Marked contexts are applied at once when
+ *     the mate goes away or their group turns active here (a takeover
+ *     never runs on a stale kernel).  A kernel apply that fails is logged
+ *     (930207) and counted (kernel_apply_err, in rerr).  A CFG_CMD with cmd_seq 0 and text REPL_CFG_REQ_SYNC is
  *     the sync request of units before CFG_REQ existed: still honoured.
  *     Commands typed on a unit that is receiving or applying a sync, and
  *     commands from the mate that arrive during one, are queued and run
@@ -103,6 +112,10 @@ struct repl_cfg_ops {
 	 * repl_cfg_apply_step() on a later loop turn.  NULL: the whole sync
 	 * is applied at once when it arrives. */
 	void (*defer)(void *arg);
+	/* Optional: pushes a context's running configuration to its kernel
+	 * namespace, 0 or -errno with msg filled; NULL = unit_context_apply
+	 * (tests count the applies through it). */
+	int (*apply)(void *arg, const char *ctx, struct buf *msg);
 };
 
 /* What `show failover state` says under "Configuration State". */
@@ -129,6 +142,10 @@ struct repl_cfg_stats {
 	uint64_t files_tx, files_rx, file_err;
 	uint64_t msg_bad;                /* malformed or unexpected frames */
 	uint64_t mismatches;             /* times the digests diverged */
+	uint64_t kernel_applies;         /* mate's commands: context applies */
+	uint64_t kernel_apply_err;       /* ... that the kernel refused */
+	uint64_t kernel_coalesced;       /* commands joining a pending apply */
+	uint64_t kernel_apply_max_us;    /* the longest of those applies */
 };
 
 int repl_cfg_create(struct unit *u, const struct repl_cfg_ops *ops, void *arg,
@@ -162,6 +179,17 @@ int repl_cfg_send_sync(struct repl_cfg *rc, const char *ctx);
 void repl_cfg_executed(void *arg, struct cli_session *s,
 		       const struct cli_cmd *cmd, const char *line,
 		       enum cli_status status);
+/* Kernel work of the mate's commands (see above).  Quiet time and bound
+ * of the coalescing, in milliseconds. */
+#define REPL_CFG_APPLY_QUIET_MS 200
+#define REPL_CFG_APPLY_MAX_MS 5000
+/* Applies the marked contexts when their apply is due (force: now).
+ * With a unit that has an event loop the module's own timer calls it;
+ * without one (tests) the owner does. */
+void repl_cfg_kernel_flush(struct repl_cfg *rc, bool force);
+/* How many contexts wait for a kernel apply. */
+size_t repl_cfg_kernel_pending(const struct repl_cfg *rc);
+
 /* Would a command typed in ctx (NULL = system) be replicated from here? */
 bool repl_cfg_replicates_from_here(struct repl_cfg *rc, const char *ctx);
 

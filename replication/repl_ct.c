@@ -959,8 +959,11 @@ static int send_batch(struct repl_ct *ct, unsigned n, int *last_err,
 		}
 		ct->stats.inject_sendmsg++;
 		rc = collect_errors(ct, base, n);
-		if (rc)
+		if (rc) {
 			*last_err = rc;
+			if (rc == -ENOBUFS)
+				(*failed)++;   /* which one is unknown */
+		}
 	}
 
 	unsigned again = 0;
@@ -1009,6 +1012,7 @@ int repl_ct_inject_flush(struct repl_ct *ct)
 		mlog(MSG_930102, "context %s: %u of %u conntrack entries not installed: %s",
 		     ct->netns[0] ? ct->netns : "(own)", failed, ct->nqueued,
 		     strerror(-last_err));
+	ct->stats.inject_failed += failed;
 	ct->nqueued = 0;
 	return last_err;
 }

@@ -128,6 +128,11 @@ struct repl_ct_stats {
 	uint64_t inject_ebusy;
 	uint64_t inject_enobufs;  /* send or ack queue overflow */
 	uint64_t inject_other;    /* any other kernel error */
+	/* Entries not installed (or deleted) after their retry, whatever the
+	 * reason, plus one per batch whose answers the kernel dropped (some
+	 * entry of it may have failed): what the receiver counts in rerr.
+	 * The counters above count attempts, a retried entry twice. */
+	uint64_t inject_failed;
 	uint64_t inject_sendmsg;  /* batches sent */
 };
 

@@ -34,6 +34,11 @@
 #define PASS_QUEUE_HIGH 16                    /* our queue (messages) above
 						* which a pass waits */
 #define GROUPS 2
+#define RX_BUDGET_US 5000                     /* standby work per loop turn */
+#define SWEEP_MIN_ENTRIES 4096                /* below it the kernel's flush
+						* (one walk of the hash, which
+						* any dump makes too) is as
+						* cheap as a sweep */
 
 enum env_kind { ENV_CT = REPL_KIND_CT, ENV_ARP = REPL_KIND_ARP, ENV_GROUP_DONE = 3 };
 
@@ -64,7 +69,23 @@ struct rctx {
 	bool refresh_all_due;         /* an update failed to go: the next
 				       * periodic pass carries every entry */
 	bool pass_all;                /* this periodic pass carries them all */
+	/* Standby side of a bulk: the old copy is swept out in slices
+	 * (deleting a million entries in one kernel call holds the loop
+	 * for seconds), and what the mate sends meanwhile waits here, in
+	 * order, to be installed after it, a slice a turn. */
+	bool sweeping;
+	struct rx_item *rxq_head, *rxq_tail;
+	size_t rxq_len;
 	struct repl_ctx_stats st;
+};
+
+/* One received conntrack batch waiting for its install. */
+struct rx_item {
+	struct rx_item *next;
+	size_t n;                     /* records */
+	uint64_t tcp, udp;
+	uint8_t flags;
+	struct buf batch;             /* repl_mode batch: header + records */
 };
 
 /* One STATE message waiting for the link: records as {type u16, len u16,
@@ -98,6 +119,7 @@ struct repl_state {
 	size_t q_len, q_bytes;
 	struct fo_wire_msg *scratch;  /* one message, built at send time */
 	struct ev_timer *tick_timer, *drain_timer, *step_timer;
+	struct ev_timer *rx_timer;    /* sweeps and queued installs */
 	struct repl_state_stats st;
 };
 
@@ -512,6 +534,18 @@ static void on_ct_readable(struct ev_loop *loop, int fd, uint32_t events,
 static void on_arp_readable(struct ev_loop *loop, int fd, uint32_t events,
 			    void *arg);
 
+static void rxq_clear(struct rctx *c)
+{
+	while (c->rxq_head) {
+		struct rx_item *it = c->rxq_head;
+		c->rxq_head = it->next;
+		buf_free(&it->batch);
+		free(it);
+	}
+	c->rxq_tail = NULL;
+	c->rxq_len = 0;
+}
+
 int repl_state_ctx_add(struct repl_state *rs, const char *name,
 		       const char *netns, int group)
 {
@@ -573,6 +607,7 @@ static void ctx_free(struct repl_state *rs, struct rctx *c)
 		repl_mode_incremental.kill(c->mode);
 	if (c->pass_it)
 		item_free(c->pass_it);
+	rxq_clear(c);
 	repl_ct_destroy(c->ct);
 	repl_arp_destroy(c->arp);
 	free(c);
@@ -619,6 +654,7 @@ const char *repl_state_ctx_name(const struct repl_state *rs, size_t i)
 /* create / settings                                                   */
 
 static void on_step(struct ev_loop *loop, struct ev_timer *t, void *arg);
+static void on_rx_step(struct ev_loop *loop, struct ev_timer *t, void *arg);
 static void pass_drop(struct rctx *c);
 
 static void on_tick(struct ev_loop *loop, struct ev_timer *t, void *arg)
@@ -653,6 +689,7 @@ int repl_state_create(struct ev_loop *loop, const struct repl_state_ops *ops,
 		rs->tick_timer = ev_timer_create(loop, on_tick, rs);
 		rs->drain_timer = ev_timer_create(loop, on_drain, rs);
 		rs->step_timer = ev_timer_create(loop, on_step, rs);
+		rs->rx_timer = ev_timer_create(loop, on_rx_step, rs);
 		ev_timer_start(rs->tick_timer, TICK_US);
 	}
 	*out = rs;
@@ -673,6 +710,8 @@ void repl_state_destroy(struct repl_state *rs)
 		ev_timer_destroy(rs->drain_timer);
 	if (rs->step_timer)
 		ev_timer_destroy(rs->step_timer);
+	if (rs->rx_timer)
+		ev_timer_destroy(rs->rx_timer);
 	buf_free(&rs->rec);
 	free(rs->scratch);
 	free(rs);
@@ -940,11 +979,15 @@ void repl_state_writable(struct repl_state *rs)
 	repl_state_drain(rs);
 }
 
+static void sweep_end(struct rctx *c, int err);
+
 /* Starts a pass of c's table (a bulk replaces a refresh in progress). */
 static int pass_start(struct rctx *c, enum pass_kind kind)
 {
 	if (!c->ct || !c->mode || !mate_ready(c))
 		return -ENOTCONN;
+	if (c->sweeping)
+		sweep_end(c, -ECANCELED);   /* the table is ours now */
 	if (c->pass == PASS_REFRESH && kind == PASS_BULK)
 		pass_drop(c);
 	else if (c->pass != PASS_NONE && kind == PASS_REFRESH)
@@ -1057,39 +1100,21 @@ static int recv_bad(struct repl_state *rs, const struct fo_state_batch *b,
 	return -EBADMSG;
 }
 
-static void recv_ct(struct repl_state *rs, struct rctx *c, uint8_t flags,
-		    const struct fo_state_batch *b)
+/* Installs one received batch and counts it: rcv per record, rerr per
+ * record the kernel did not take after its retry (repl_ct's
+ * inject_failed) or that did not decode. */
+static void install_batch(struct repl_state *rs, struct rctx *c,
+			  const struct rx_item *it)
 {
-	struct buf batch;
-	size_t n = b->n_recs - 1;
-	uint8_t hdr[REPL_BATCH_HDR_LEN] = { REPL_BATCH_VERSION, REPL_KIND_CT,
-		(uint8_t)(flags & (REPL_BATCH_BULK_BEGIN | REPL_BATCH_BULK_END |
-				   REPL_BATCH_REFRESH)), 0,
-		(uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8),
-		(uint8_t)n };
-	uint64_t tcp = 0, udp = 0;
-	buf_init(&batch);
-	buf_add(&batch, hdr, sizeof hdr);
-	for (size_t i = 1; i < b->n_recs; i++) {
-		buf_add(&batch, b->recs[i].data.data, b->recs[i].data.len);
-		if (wire_obj(b->recs[i].obj_type) == REPL_OBJ_TCP)
-			tcp++;
-		else
-			udp++;
-	}
-	if ((flags & REPL_BATCH_BULK_BEGIN) && !ctx_active(c)) {
-		/* A bulk replaces our copy: nothing stale survives it. */
-		repl_ct_flush_table(c->ct);
-	}
 	const struct repl_ct_stats *ks = repl_ct_get_stats(c->ct);
-	uint64_t kerr0 = ks->inject_ebusy + ks->inject_enobufs + ks->inject_other;
+	uint64_t kerr0 = ks->inject_failed;
 	const struct repl_mode_stats *ms = repl_mode_incremental.stats(c->mode);
 	uint64_t rx0 = ms->rx_records;
-	int err = repl_mode_incremental.recv(c->mode, batch.data, batch.len);
+	int err = repl_mode_incremental.recv(c->mode, it->batch.data,
+					     it->batch.len);
 	uint64_t got = ms->rx_records - rx0;
-	uint64_t kerr = ks->inject_ebusy + ks->inject_enobufs +
-			ks->inject_other - kerr0;
-	buf_free(&batch);
+	uint64_t kerr = ks->inject_failed - kerr0;
+	uint64_t n = it->n, tcp = it->tcp, udp = it->udp;
 	uint64_t bad = (err ? n - got : 0) + kerr;
 	if (bad > n)
 		bad = n;
@@ -1105,10 +1130,166 @@ static void recv_ct(struct repl_state *rs, struct rctx *c, uint8_t flags,
 	if (bad)
 		mlog(MSG_930302, "context %s: %llu connection record(s) from "
 		     "the mate not installed", c->name, (unsigned long long)bad);
-	if (flags & REPL_BATCH_BULK_END) {
+	if (it->flags & REPL_BATCH_BULK_END) {
 		c->st.bulk_received++;
 		rs->st.bulk_received++;
 	}
+}
+
+/* "Recv Q": batches waiting for their install. */
+static size_t rx_queued(const struct repl_state *rs)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < rs->nctxs; i++)
+		n += rs->ctxs[i]->rxq_len;
+	return n;
+}
+
+static void rx_arm(struct repl_state *rs)
+{
+	if (rs->rx_timer && !ev_timer_pending(rs->rx_timer))
+		ev_timer_start(rs->rx_timer, 1);
+}
+
+/* The sweep's dump callback: every entry of the old copy goes. */
+static int sweep_entry(void *arg, const struct repl_ct_entry *e)
+{
+	struct rctx *c = arg;
+	struct repl_ct_entry d = *e;
+	d.op = REPL_CT_DESTROY;
+	(void)repl_ct_inject(c->ct, &d);   /* failures: counted by repl_ct */
+	return 0;
+}
+
+static void sweep_end(struct rctx *c, int err)
+{
+	repl_ct_inject_flush(c->ct);
+	repl_ct_dump_cancel(c->ct);
+	repl_ct_set_filter(c->ct, http_filter, c);
+	c->sweeping = false;
+	if (err && err != -ECANCELED)
+		mlog(MSG_930303, "context %s: removing the old copy before a "
+		     "bulk ended early: %s", c->name, strerror(-err));
+}
+
+/* A bulk replaces our copy: nothing stale survives it.  A small table
+ * goes in one kernel flush; a big one is swept in slices from the loop
+ * (without a loop, at once). */
+static void sweep_start(struct rctx *c)
+{
+	if (c->sweeping)
+		sweep_end(c, -ECANCELED);
+	long size = repl_ct_count(c->ct);
+	if (size >= 0 && size < SWEEP_MIN_ENTRIES) {
+		repl_ct_flush_table(c->ct);
+		return;
+	}
+	/* Every entry of the old copy, HTTP ones included. */
+	repl_ct_set_filter(c->ct, NULL, NULL);
+	int err = repl_ct_dump_begin(c->ct);
+	if (err) {
+		repl_ct_set_filter(c->ct, http_filter, c);
+		repl_ct_flush_table(c->ct);
+		return;
+	}
+	c->sweeping = true;
+	if (c->rs->loop) {
+		rx_arm(c->rs);
+		return;
+	}
+	bool done = false;
+	while (!done) {
+		int n = repl_ct_dump_step(c->ct, STEP_ENTRIES, sweep_entry, c,
+					  &done);
+		if (n < 0) {
+			sweep_end(c, n);
+			return;
+		}
+	}
+	sweep_end(c, 0);
+}
+
+/* One turn of standby work for c within the budget: the sweep first,
+ * then queued batches in order.  True when work is left. */
+static bool rx_work(struct repl_state *rs, struct rctx *c, uint64_t t0)
+{
+	while (c->sweeping) {
+		bool done = false;
+		int n = repl_ct_dump_step(c->ct, STEP_ENTRIES, sweep_entry, c,
+					  &done);
+		repl_ct_inject_flush(c->ct);
+		if (n < 0 || done)
+			sweep_end(c, n < 0 ? n : 0);
+		else if (ev_now_us() - t0 >= RX_BUDGET_US)
+			return true;
+	}
+	while (c->rxq_head) {
+		struct rx_item *it = c->rxq_head;
+		c->rxq_head = it->next;
+		if (!c->rxq_head)
+			c->rxq_tail = NULL;
+		c->rxq_len--;
+		rs->st.recv_q.cur = rx_queued(rs);
+		install_batch(rs, c, it);
+		buf_free(&it->batch);
+		free(it);
+		if (c->rxq_head && ev_now_us() - t0 >= RX_BUDGET_US)
+			return true;
+	}
+	return false;
+}
+
+static void on_rx_step(struct ev_loop *loop, struct ev_timer *t, void *arg)
+{
+	struct repl_state *rs = arg;
+	uint64_t t0 = ev_now_us();
+	bool more = false;
+	for (size_t i = 0; i < rs->nctxs; i++)
+		if (rs->ctxs[i]->sweeping || rs->ctxs[i]->rxq_head)
+			more |= rx_work(rs, rs->ctxs[i], t0);
+	if (more)
+		rx_arm(rs);
+}
+
+static void recv_ct(struct repl_state *rs, struct rctx *c, uint8_t flags,
+		    const struct fo_state_batch *b)
+{
+	size_t n = b->n_recs - 1;
+	uint8_t hdr[REPL_BATCH_HDR_LEN] = { REPL_BATCH_VERSION, REPL_KIND_CT,
+		(uint8_t)(flags & (REPL_BATCH_BULK_BEGIN | REPL_BATCH_BULK_END |
+				   REPL_BATCH_REFRESH)), 0,
+		(uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8),
+		(uint8_t)n };
+	struct rx_item *it = calloc(1, sizeof *it);
+	if (!it)
+		abort();   /* as sys_buf: cannot work without memory */
+	it->n = n;
+	it->flags = flags;
+	buf_init(&it->batch);
+	buf_add(&it->batch, hdr, sizeof hdr);
+	for (size_t i = 1; i < b->n_recs; i++) {
+		buf_add(&it->batch, b->recs[i].data.data, b->recs[i].data.len);
+		if (wire_obj(b->recs[i].obj_type) == REPL_OBJ_TCP)
+			it->tcp++;
+		else
+			it->udp++;
+	}
+	if ((flags & REPL_BATCH_BULK_BEGIN) && !ctx_active(c))
+		sweep_start(c);
+	if (!c->sweeping && !c->rxq_head) {
+		install_batch(rs, c, it);
+		buf_free(&it->batch);
+		free(it);
+		return;
+	}
+	/* After the sweep, in order. */
+	if (c->rxq_tail)
+		c->rxq_tail->next = it;
+	else
+		c->rxq_head = it;
+	c->rxq_tail = it;
+	c->rxq_len++;
+	rx_arm(rs);
 }
 
 static void recv_arp(struct repl_state *rs, struct rctx *c,
@@ -1180,9 +1361,9 @@ static int recv_state(struct repl_state *rs, const struct fo_state_batch *b)
 int repl_state_recv(struct repl_state *rs, const struct fo_wire_msg *m)
 {
 	rs->st.recv_q.total++;
-	rs->st.recv_q.cur = 1;
-	if (rs->st.recv_q.max < 1)
-		rs->st.recv_q.max = 1;
+	rs->st.recv_q.cur = rx_queued(rs) + 1;
+	if (rs->st.recv_q.max < rs->st.recv_q.cur)
+		rs->st.recv_q.max = rs->st.recv_q.cur;
 	int rc;
 	switch ((enum fo_wire_type)m->hdr.type) {
 	case FO_WT_STATE:
@@ -1198,7 +1379,7 @@ int repl_state_recv(struct repl_state *rs, const struct fo_wire_msg *m)
 		rc = -EBADMSG;
 		break;
 	}
-	rs->st.recv_q.cur = 0;
+	rs->st.recv_q.cur = rx_queued(rs);
 	return rc;
 }
 

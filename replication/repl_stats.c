@@ -29,7 +29,8 @@ static void sys_cmd_row(const struct repl_cfg_stats *c, struct repl_obj_stats *o
 	o->xmit = c->cmd_tx + c->chunk_tx;
 	o->xerr = c->cmd_tx_err + c->sync_tx_err;
 	o->rcv = c->cmd_rx + c->chunk_rx + c->cmd_acked;
-	o->rerr = c->cmd_rx_err + c->sync_rx_bad + c->msg_bad + c->file_err;
+	o->rerr = c->cmd_rx_err + c->sync_rx_bad + c->msg_bad + c->file_err +
+		  c->kernel_apply_err;
 }
 
 void repl_format_stats(struct repl *r, struct buf *out)
@@ -128,6 +129,14 @@ void repl_format_ctx_stats(struct repl *r, const char *ctx, struct buf *out)
 		   (unsigned long long)cs->cmd_rx_err,
 		   (unsigned long long)cs->cmd_local,
 		   (unsigned long long)cs->cmd_queued);
+	buf_printf(out, "Kernel applies of the mate's commands: %llu (%llu "
+		   "failed), %llu commands coalesced, %zu contexts pending, "
+		   "longest %llu us\n",
+		   (unsigned long long)cs->kernel_applies,
+		   (unsigned long long)cs->kernel_apply_err,
+		   (unsigned long long)cs->kernel_coalesced,
+		   repl_cfg_kernel_pending(cfg),
+		   (unsigned long long)cs->kernel_apply_max_us);
 	uint64_t p50, p99, n;
 	if (repl_cfg_latency(cfg, &p50, &p99, &n))
 		buf_printf(out, "Command replication latency: p50 %llu us, p99 "

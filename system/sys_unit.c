@@ -207,6 +207,7 @@ struct sys_config *unit_sysconfig(struct unit *u) { return u->sys; }
 struct flash *unit_flash(struct unit *u) { return u->flash; }
 const struct bootstrap *unit_bootstrap(const struct unit *u) { return u->boot; }
 bool unit_kernel(const struct unit *u) { return u->kernel; }
+struct ev_loop *unit_loop(struct unit *u) { return u->loop; }
 long unit_uptime(const struct unit *u) { return (long)(time(NULL) - u->boot_time); }
 
 struct cli_session *unit_session_create(struct unit *u, bool interactive)

@@ -47,6 +47,8 @@ struct ctx_config *unit_ctxconfig(struct unit *u, const char *name);
 struct flash *unit_flash(struct unit *u);
 const struct bootstrap *unit_bootstrap(const struct unit *u);
 bool unit_kernel(const struct unit *u);
+/* The event loop the unit was created with; NULL without one (tests). */
+struct ev_loop *unit_loop(struct unit *u);
 long unit_uptime(const struct unit *u);
 
 /* Resolves an appliance interface name to its Linux link; NULL when the

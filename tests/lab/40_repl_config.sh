@@ -6,6 +6,9 @@
 #     only), reaching Standby Ready; A's console said so (709003/709004);
 #   - a command typed in context1 on A appears in B's show running-config
 #     within a second;
+#   - a burst of access-list lines pasted on A reaches B's kernel whole
+#     (nft ruleset of B's context1 namespace), B having ACKed each line
+#     before its kernel work and applied the burst in a few nft loads;
 #   - a command typed on B (standby for group 1) gets ASA's warning and
 #     stays local; the digests say so (930201, "Config Mismatch");
 #   - write standby in context1 on A repairs it (digests match again);
@@ -69,6 +72,32 @@ out=$(ctx_cmd A context1 "interface inside_context1" " description lab40 inside"
 lab_wait_for "run_ctx B context1 'show running-config' | grep -q 'description lab40 inside'" 1 ||
 	lab_fail "a sub-mode command did not reach B"
 lab_assert_contains "$(topo_cli A show failover)" "sys cmd[[:space:]]+[1-9]" "sys cmd xmit counted"
+
+# ---- a pasted burst of ACL lines reaches B's kernel, coalesced ---------------------
+kapplies() { # UNIT: kernel applies of the mate's commands so far
+	topo_cli "$1" show failover statistics |
+		sed -n "s/^Kernel applies of the mate's commands: \([0-9]*\) (\([0-9]*\) failed).*/\1 \2/p"
+}
+BURST=60
+k0=$(kapplies B)
+[ -n "$k0" ] || lab_fail "B's statistics have no kernel apply line"
+lines=$(i=0; while [ $i -lt $BURST ]; do
+	echo "access-list lab40b extended permit tcp any host 10.47.1.$((i + 1)) eq $((4100 + i))"
+	i=$((i + 1)); done)
+out=$(ctx_cmd A context1 "$lines")
+lab_assert_not_contains "$out" "ERROR" "the burst ran on A"
+NSB=$(topo_ctx_prefix B)context1
+in_kernel() { ip netns exec "$NSB" nft list ruleset 2>/dev/null | grep -o '10\.47\.1\.[0-9]*' | sort -u | wc -l; }
+lab_wait_for "[ \"\$(in_kernel)\" -eq $BURST ]" 10 ||
+	lab_fail "B's kernel holds $(in_kernel) of the $BURST pasted ACL lines"
+lab_assert_contains "$(run_ctx B context1 'show running-config')" "host 10.47.1.$BURST eq $((4100 + BURST - 1))" "B's running config has the last line"
+k1=$(kapplies B)
+set -- $k0; a0=$1; f0=$2
+set -- $k1; a1=$1; f1=$2
+[ "$f1" = "$f0" ] || lab_fail "B: kernel applies failed during the burst ($f0 -> $f1)"
+[ $((a1 - a0)) -ge 1 ] && [ $((a1 - a0)) -le $((BURST / 4)) ] ||
+	lab_fail "B applied $BURST replicated lines in $((a1 - a0)) kernel loads (want 1..$((BURST / 4)))"
+lab_log "B: $BURST pasted ACL lines in its kernel after $((a1 - a0)) nft loads"
 
 # ---- the standby warning, digests, write standby --------------------------------
 out=$(ctx_cmd B context1 "route inside 10.42.0.0 255.255.0.0 192.168.1.5")

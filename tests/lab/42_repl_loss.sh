@@ -12,6 +12,13 @@
 # would clear SEEN_REPLY/ASSURED, which the kernel refuses (EBUSY: those
 # bits can only be set).  Removing the stale entry is "removing the cause":
 # the next update (periodic, or a bulk) installs the real, NATed entry.
+#
+# Case 3, a collision of the REPLY tuple: B holds an entry of another
+# original tuple (172.16.1.1:P -> 172.16.1.3:D, not NATed) whose reply is
+# the replicated flow's NATed reply (172.16.1.3:D -> 172.16.1.1:P).  The
+# create fails (EEXIST), its retry as an update finds no entry of that
+# original tuple (ENOENT): the record is lost and must be counted in rerr
+# like any other, then repaired once the colliding entry is gone.
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
@@ -125,4 +132,23 @@ lab_wait_for "b_repaired 5004" 8 ||
 [ "$(rcv B)" -gt "$n0" ] || lab_fail "the bulk's records were not counted on B"
 lab_log "repaired by the bulk: $(b_entry 5004)"
 b_repaired 5003 || lab_fail "the bulk lost the first flow on B: '$(b_entry 5003)'"
+
+# ---- 3: the reply tuple taken by another entry (EEXIST, then ENOENT) --------------------
+ip netns exec "$CTXB" conntrack -I -p udp -s 172.16.1.1 -d 172.16.1.3 \
+	--sport 40300 --dport 5005 -t 600 >/dev/null 2>&1 ||
+	lab_fail "cannot plant the colliding entry in $CTXB"
+out=$(printf 'failover replication update-interval 2\n' | topo_cfg A)
+lab_assert_not_contains "$out" "ERROR|Invalid" "update interval accepted"
+r3=$(rerr B)
+lab_bg c1in "$LAB_DIR/udp3.log" python3 "$LAB_DIR/udp.py" 40300 5005
+grows B "$r3" 10 || lab_fail "B counted no rerr for the record whose reply tuple collides (rerr $(rerr B), base $r3)"
+lab_log "B's conn rerr after the reply-tuple collision: $(rerr B)"
+b_repaired 5005 && lab_fail "B installed the flow despite the collision: $(b_entry 5005)"
+r4=$(rerr B)
+grows B "$r4" 6 || lab_fail "the periodic update's collision was not counted (rerr $(rerr B))"
+ip netns exec "$CTXB" conntrack -D -p udp -s 172.16.1.1 --sport 40300 --dport 5005 \
+	>/dev/null 2>&1 || lab_fail "cannot remove the colliding entry from $CTXB"
+lab_wait_for "b_repaired 5005" 8 ||
+	lab_fail "the periodic update did not repair the collision: '$(b_entry 5005)'"
+lab_log "repaired by the periodic update: $(b_entry 5005)"
 exit 0

@@ -48,6 +48,12 @@ struct node {
 	struct buf notices;
 	bool step_wanted;            /* ops->defer asked for a step */
 	bool manual_steps;           /* the test steps the apply itself */
+	/* Kernel applies of the mate's commands (ops->apply), and the order
+	 * of sends and applies: 'S' a frame sent, 'K' a kernel apply. */
+	int applies;
+	int apply_fail;              /* applies return this while non-zero */
+	char order[4096];
+	size_t norder;
 };
 
 struct pair {
@@ -75,7 +81,20 @@ static int node_send(void *arg, struct fo_wire_msg *m)
 		n->out_head = f;
 	n->out_tail = f;
 	n->nout++;
+	if (n->norder + 1 < sizeof n->order)
+		n->order[n->norder++] = 'S';
 	return 0;
+}
+
+static int node_apply(void *arg, const char *ctx, struct buf *msg)
+{
+	struct node *n = arg;
+	n->applies++;
+	if (n->norder + 1 < sizeof n->order)
+		n->order[n->norder++] = 'K';
+	if (n->apply_fail)
+		buf_printf(msg, "nft: rule of %s refused", ctx);
+	return n->apply_fail;
 }
 
 static bool node_mate(void *arg) { return ((struct node *)arg)->mate; }
@@ -96,6 +115,7 @@ static const struct repl_cfg_ops node_ops = {
 	.notice = node_notice,
 	.now_ms = node_now,
 	.defer = node_defer,
+	.apply = node_apply,
 };
 
 static const char *const inventory[] = {
@@ -725,6 +745,148 @@ static void test_send_failure(void **state)
 }
 
 /* Bad frames: each refused, counted, and nothing applied. */
+/* The mate ACKs a command once it is in its running configuration; the
+ * kernel apply of the context follows later, once per burst. */
+static void mate_standby(struct pair *p)
+{
+	struct buf msg;
+	buf_init(&msg);
+	join(p);
+	for (int g = 1; g <= 2; g++)
+		assert_int_equal(unit_group_set_role(p->b.u, g, false, &msg), 0);
+	buf_free(&msg);
+	run_ok(&p->a, "changeto context context1");
+	run_ok(&p->a, "configure terminal");
+	p->b.applies = 0;
+	p->b.norder = 0;
+	memset(p->b.order, 0, sizeof p->b.order);
+}
+
+static void ace(struct node *n, int i)
+{
+	char line[128];
+	snprintf(line, sizeof line, "access-list burst extended permit tcp "
+		 "any host 10.9.%d.%d eq %d", i / 250, i % 250 + 1, 1000 + i);
+	run_ok(n, line);
+}
+
+static void test_ack_before_kernel_apply(void **state)
+{
+	struct pair *p = *state;
+	mate_standby(p);
+	ace(&p->a, 0);
+	pump_one_way(&p->a, &p->b, 0);
+	/* B: in its running configuration, ACKed, not yet in its kernel. */
+	char *rb = running(&p->b, "context1");
+	assert_non_null(strstr(rb, "host 10.9.0.1 eq 1000"));
+	free(rb);
+	assert_int_equal(p->b.nout, 1);
+	assert_string_equal(p->b.order, "S");
+	assert_int_equal(p->b.applies, 0);
+	assert_int_equal(repl_cfg_kernel_pending(p->b.rc), 1);
+	pump_one_way(&p->b, &p->a, 0);
+	assert_int_equal(repl_cfg_get_stats(p->a.rc)->cmd_acked, 1);
+	/* Before the quiet time nothing is due; after it, one apply. */
+	fake_now += REPL_CFG_APPLY_QUIET_MS - 1;
+	repl_cfg_kernel_flush(p->b.rc, false);
+	assert_int_equal(p->b.applies, 0);
+	fake_now += 1;
+	repl_cfg_kernel_flush(p->b.rc, false);
+	assert_int_equal(p->b.applies, 1);
+	assert_string_equal(p->b.order, "SK");
+	assert_int_equal(repl_cfg_kernel_pending(p->b.rc), 0);
+	assert_int_equal(repl_cfg_get_stats(p->b.rc)->kernel_applies, 1);
+}
+
+static void test_burst_coalesces_applies(void **state)
+{
+	struct pair *p = *state;
+	/* Lines spaced by gap_ms, a flush attempted after each (the timer
+	 * of a daemon), then the quiet time: at most max_applies. */
+	static const struct {
+		int lines;
+		uint64_t gap_ms;
+		int max_applies;
+	} cases[] = {
+		{ 500, 0, 1 },                   /* pasted at once */
+		{ 200, 20, 1 },                  /* a paste at 20 ms a line */
+		/* a stream longer than the bound: one apply per bound */
+		{ 120, 100, 120 * 100 / REPL_CFG_APPLY_MAX_MS + 1 },
+		/* typed slowly: one apply per line */
+		{ 5, REPL_CFG_APPLY_QUIET_MS + 10, 5 },
+	};
+	mate_standby(p);
+	int base = 0;
+	for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+		int applies0 = p->b.applies;
+		uint64_t acks0 = repl_cfg_get_stats(p->a.rc)->cmd_acked;
+		for (int i = 0; i < cases[c].lines; i++) {
+			ace(&p->a, base + i);
+			pump_one_way(&p->a, &p->b, 0);
+			/* Every command is ACKed before any apply it causes. */
+			assert_int_equal(pump_one_way(&p->b, &p->a, 0), 1);
+			fake_now += cases[c].gap_ms;
+			repl_cfg_kernel_flush(p->b.rc, false);
+		}
+		fake_now += REPL_CFG_APPLY_QUIET_MS;
+		repl_cfg_kernel_flush(p->b.rc, false);
+		base += cases[c].lines;
+		int applies = p->b.applies - applies0;
+		if (applies < 1 || applies > cases[c].max_applies)
+			fail_msg("case %zu: %d lines, %d kernel applies (at most "
+				 "%d)", c, cases[c].lines, applies,
+				 cases[c].max_applies);
+		assert_int_equal(repl_cfg_get_stats(p->a.rc)->cmd_acked - acks0,
+				 cases[c].lines);
+		assert_int_equal(repl_cfg_kernel_pending(p->b.rc), 0);
+	}
+	assert_same_config(p, "context1");
+	const struct repl_cfg_stats *sb = repl_cfg_get_stats(p->b.rc);
+	assert_int_equal(sb->kernel_applies, (uint64_t)p->b.applies);
+	assert_int_equal(sb->kernel_coalesced + sb->kernel_applies,
+			 (uint64_t)base);
+	assert_int_equal(sb->cmd_rx_err, 0);
+}
+
+/* Loss is never silent: a refused apply is counted; and a takeover (the
+ * mate gone, or our group made active) applies what is pending at once. */
+static void test_kernel_apply_failure_and_takeover(void **state)
+{
+	struct pair *p = *state;
+	struct buf msg;
+	buf_init(&msg);
+	mate_standby(p);
+	p->b.apply_fail = -EINVAL;
+	ace(&p->a, 1);
+	pump(p);
+	fake_now += REPL_CFG_APPLY_QUIET_MS;
+	repl_cfg_kernel_flush(p->b.rc, false);
+	assert_int_equal(p->b.applies, 1);
+	assert_int_equal(repl_cfg_get_stats(p->b.rc)->kernel_apply_err, 1);
+	/* The command itself was taken: the running configurations agree. */
+	assert_int_equal(repl_cfg_get_stats(p->b.rc)->cmd_rx_err, 0);
+	assert_same_config(p, "context1");
+	p->b.apply_fail = 0;
+	/* Group 1 turns active on B with a line pending: due now. */
+	ace(&p->a, 2);
+	pump(p);
+	repl_cfg_kernel_flush(p->b.rc, false);
+	assert_int_equal(p->b.applies, 1);
+	assert_int_equal(unit_group_set_role(p->b.u, 1, true, &msg), 0);
+	repl_cfg_kernel_flush(p->b.rc, false);
+	assert_int_equal(p->b.applies, 2);
+	assert_int_equal(unit_group_set_role(p->b.u, 1, false, &msg), 0);
+	/* The mate goes away with a line pending: applied on the spot. */
+	ace(&p->a, 3);
+	pump(p);
+	assert_int_equal(repl_cfg_kernel_pending(p->b.rc), 1);
+	repl_cfg_mate_down(p->b.rc);
+	assert_int_equal(p->b.applies, 3);
+	assert_int_equal(repl_cfg_kernel_pending(p->b.rc), 0);
+	assert_int_equal(repl_cfg_get_stats(p->b.rc)->kernel_apply_err, 1);
+	buf_free(&msg);
+}
+
 static void test_bad_input(void **state)
 {
 	struct pair *p = *state;
@@ -829,6 +991,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_apply_chunked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_config_request, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_send_failure, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ack_before_kernel_apply, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_burst_coalesces_applies, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kernel_apply_failure_and_takeover, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -842,6 +842,75 @@ static void test_kernel_create_update_delete(void **state)
 	assert_int_equal(repl_ct_inject(l->b, &e), -EINVAL);
 }
 
+/* Every entry the kernel did not take after its retry is counted in
+ * inject_failed (the receiver's rerr), whatever the error: a replicated
+ * entry whose REPLY tuple collides with an entry of another original
+ * tuple fails its create (EEXIST) and then its update (ENOENT: nothing
+ * has its original tuple).  Entries that install, and deletes of what is
+ * already gone, are not failures. */
+struct failed_case {
+	const char *name;
+	uint8_t op;             /* of the replicated entry */
+	bool collide;           /* a stale entry holds its reply tuple */
+	uint64_t want_failed;
+};
+
+static const struct failed_case failed_cases[] = {
+	{ "create, reply tuple taken", REPL_CT_NEW, true, 1 },
+	{ "update, reply tuple taken", REPL_CT_UPDATE, true, 1 },
+	{ "create, free", REPL_CT_NEW, false, 0 },
+	{ "update of a missing entry, free", REPL_CT_UPDATE, false, 0 },
+	{ "delete of a missing entry", REPL_CT_DESTROY, false, 0 },
+};
+
+static void test_kernel_inject_failed_counted(void **state)
+{
+	struct lab *l = need_lab(state);
+	for (size_t i = 0; i < sizeof failed_cases / sizeof failed_cases[0]; i++) {
+		const struct failed_case *fc = &failed_cases[i];
+		assert_int_equal(repl_ct_flush_table(l->b), 0);
+		repl_ct_clear_stats(l->b);
+		/* The stale entry: 10.6.0.1:1000 -> 10.6.0.2:2000, reply
+		 * 10.6.0.2:2000 -> 10.6.0.1:1000. */
+		struct repl_ct_entry stale = mk(IPPROTO_UDP, "10.6.0.1", "10.6.0.2",
+						1000, 2000);
+		if (fc->collide) {
+			assert_int_equal(repl_ct_inject(l->b, &stale), 0);
+			assert_int_equal(repl_ct_inject_flush(l->b), 0);
+		}
+		/* The replicated one: 10.6.0.3:3000 -> 10.6.0.2:2000, source
+		 * NATed to 10.6.0.1:1000, so its reply tuple is the stale
+		 * entry's. */
+		struct repl_ct_entry e = mk(IPPROTO_UDP, "10.6.0.3", "10.6.0.2",
+					    3000, 2000);
+		e.status |= IPS_SRC_NAT;
+		e.snat.set = true;
+		v4(e.snat.addr, "10.6.0.1");
+		e.snat.port = 1000;
+		e.op = fc->op;
+		uint64_t base = repl_ct_get_stats(l->b)->inject_failed;
+		assert_int_equal(repl_ct_inject(l->b, &e), 0);
+		int rc = repl_ct_inject_flush(l->b);
+		const struct repl_ct_stats *st = repl_ct_get_stats(l->b);
+		if (st->inject_failed - base != fc->want_failed)
+			fail_msg("%s: inject_failed %llu, want %llu (rc %d)", fc->name,
+				 (unsigned long long)(st->inject_failed - base),
+				 (unsigned long long)fc->want_failed, rc);
+		assert_int_equal(rc != 0, fc->want_failed != 0);
+		if (fc->collide) {
+			/* Both attempts failed, as the kernel said. */
+			assert_int_equal(st->inject_eexist, 1);
+			assert_int_equal(st->inject_enoent, 1);
+			/* The stale entry is untouched, the new one absent. */
+			struct collect d = { 0 };
+			assert_int_equal(repl_ct_dump(l->b, collect_fn, &d), 1);
+			assert_int_equal(d.v[0].orig.sport, 1000);
+			free(d.v);
+		}
+	}
+	assert_int_equal(repl_ct_flush_table(l->b), 0);
+}
+
 static bool no_http(void *arg, const struct repl_ct_entry *e)
 {
 	(void)arg;
@@ -1061,6 +1130,7 @@ int main(void)
 	const struct CMUnitTest kernel[] = {
 		cmocka_unit_test(test_kernel_roundtrip_nat_and_state),
 		cmocka_unit_test(test_kernel_create_update_delete),
+		cmocka_unit_test(test_kernel_inject_failed_counted),
 		cmocka_unit_test(test_kernel_filter),
 		cmocka_unit_test(test_kernel_events_and_echo),
 		cmocka_unit_test(test_kernel_event_loss_and_bulk_repair),

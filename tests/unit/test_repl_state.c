@@ -284,6 +284,60 @@ static void test_bulk_on_request(void **state)
 	assert_int_equal(l->b.bulk_done[1], 2);
 }
 
+/* A bulk replaces a big copy too (swept in slices, not flushed in one
+ * kernel call): thousands of stale entries on the standby, none survive,
+ * every entry of the active unit arrives. */
+static void test_bulk_sweeps_big_copy(void **state)
+{
+	struct lab *l = need_lab(state);
+	play(l, 0, 300, 443);
+	for (unsigned i = 0; i < 5000; i++) {
+		struct repl_ct_entry e = mk(IPPROTO_TCP, i, 8443);
+		assert_int_equal(repl_ct_inject(l->reader, &e), 0);
+	}
+	assert_int_equal(repl_ct_inject_flush(l->reader), 0);
+	assert_int_equal(repl_ct_count(l->reader), 5000);
+	assert_int_equal(repl_state_request_bulk(l->b.rs, 1), 0);
+	pump(l);
+	assert_int_equal(l->b.bulk_done[1], 1);
+	struct find f = look(l->reader, 4);
+	assert_int_equal(f.n, 300);
+	assert_true(f.found);
+	assert_int_equal(repl_state_get_stats(l->b.rs)->obj[REPL_OBJ_GENERAL].rerr, 0);
+}
+
+/* An update whose REPLY tuple is taken on the standby by a stale entry
+ * of another original tuple fails as create (EEXIST) and as update
+ * (ENOENT): it is lost, so it is counted in rerr. */
+static void test_reply_collision_counted(void **state)
+{
+	struct lab *l = need_lab(state);
+	/* Entry 0 (UDP) is PAT'ed: reply 172.16.1.3:443 -> 172.16.1.1:40000. */
+	struct repl_ct_entry stale = mk(IPPROTO_UDP, 0, 443);
+	uint32_t pub = htonl(0xac100101u), srv = htonl(0xac100103u);
+	memset(&stale.orig, 0, sizeof stale.orig);
+	memset(&stale.reply, 0, sizeof stale.reply);
+	memset(&stale.snat, 0, sizeof stale.snat);
+	memcpy(stale.orig.src, &pub, 4);
+	memcpy(stale.orig.dst, &srv, 4);
+	stale.orig.sport = 40000;
+	stale.orig.dport = 443;
+	assert_int_equal(repl_ct_inject(l->reader, &stale), 0);
+	assert_int_equal(repl_ct_inject_flush(l->reader), 0);
+	const struct repl_state_stats *sb = repl_state_get_stats(l->b.rs);
+	uint64_t rerr0 = sb->obj[REPL_OBJ_GENERAL].rerr;
+	play(l, 0, 2, 443);
+	assert_true(repl_state_poll(l->a.rs) >= 2);
+	pump(l);
+	assert_int_equal(sb->obj[REPL_OBJ_GENERAL].rerr - rerr0, 1);
+	struct repl_ctx_stats cs;
+	assert_int_equal(repl_state_get_ctx_stats(l->b.rs, "c1", &cs), 0);
+	assert_int_equal(cs.conn_err, 1);
+	assert_int_equal(cs.conn_rcv, 1);
+	assert_true(look(l->reader, 1).found);
+	assert_false(look(l->reader, 0).found);
+}
+
 /* Events on the active side reach the standby's kernel; none flow before
  * the standby asked for the group (it may still be syncing its config). */
 static void test_incremental(void **state)
@@ -476,6 +530,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_bulk_on_request, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bulk_sweeps_big_copy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reply_collision_counted, setup_joined, teardown),
 		cmocka_unit_test_setup_teardown(test_incremental, setup_joined, teardown),
 		cmocka_unit_test_setup_teardown(test_loss_counted_and_repaired, setup_joined, teardown),
 		cmocka_unit_test_setup_teardown(test_http_filter, setup, teardown),
