@@ -6,6 +6,7 @@
 #include "replication/repl_state.h"
 
 #include <errno.h>
+#include <linux/netfilter/nf_conntrack_common.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -814,9 +815,14 @@ static void pass_push(struct rctx *c, uint8_t flags)
  * TCP connections costs the link and the mate a sixth of a full resend
  * per interval at the default 10 s, short UDP entries go every pass.
  * An expiry or a close on our side is an event (DESTROY), so the mate
- * never needs a copy to run out by itself. */
+ * never needs a copy to run out by itself.  Entries not yet ASSURED go
+ * every pass: they are few, short-lived, and the ones a standby most
+ * often refuses (a stale copy there holding bits the kernel will not
+ * clear), so a refused one is retried, and counted, each interval. */
 static bool refresh_due(const struct rctx *c, const struct repl_ct_entry *e)
 {
+	if (!(e->status & IPS_ASSURED))
+		return true;
 	unsigned interval = c->rs->update_s;
 	uint32_t k = e->timeout / (2 * interval);
 	uint32_t k_max = REFRESH_SPREAD_MAX_S / interval;
