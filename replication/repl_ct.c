@@ -14,6 +14,7 @@
  * socket then tells exactly which ones failed, by sequence number.
  */
 #include "replication/repl_ct.h"
+#include "replication/repl_ct_child.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -26,6 +27,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "system/sys_log.h"
@@ -44,6 +46,7 @@
 #define EVENT_RCVBUF_DEFAULT (16 * 1024 * 1024)
 #define EVENT_READS_PER_CALL 4096
 #define DEFAULT_BATCH 64
+#define UNREAPED_MAX 8
 
 enum nl_action { ACT_CREATE, ACT_UPDATE, ACT_DELETE };
 
@@ -61,9 +64,12 @@ struct repl_ct {
 	int event_fd;
 	int count_fd;            /* the namespace's nf_conntrack_count */
 	bool events_on;          /* event groups joined */
-	int dump_fd;             /* stepwise dump in progress; -1 none */
-	bool dump_sent;          /* its request went to the kernel */
-	uint32_t dump_seq;
+	/* The stepwise dump or the flush in progress, run by a child
+	 * (repl_ct_child.h); NULL none. */
+	struct repl_ct_child *job;
+	bool job_flush;
+	bool job_waiting;        /* the last step found nothing to read */
+	pid_t unreaped[UNREAPED_MAX];   /* stopped children not yet exited */
 	uint32_t seq;
 	repl_ct_filter_fn filter;
 	void *filter_arg;
@@ -74,6 +80,8 @@ struct repl_ct {
 	uint8_t *recvbuf;            /* RECV_BUF_LEN */
 	struct repl_ct_stats stats;
 };
+
+static void reap_stopped(struct repl_ct *ct, bool block);
 
 /* ---- sockets ------------------------------------------------------------ */
 
@@ -156,7 +164,6 @@ int repl_ct_create(const char *netns, struct repl_ct **out)
 		snprintf(ct->netns, sizeof ct->netns, "%s", netns);
 	ct->event_fd = -1;
 	ct->count_fd = -1;
-	ct->dump_fd = -1;
 	ct->batch = DEFAULT_BATCH;
 	ct->queue = calloc(REPL_CT_BATCH_MAX, sizeof *ct->queue);
 	ct->sendbuf = malloc((size_t)REPL_CT_BATCH_MAX * SLOT_MAX);
@@ -189,6 +196,8 @@ void repl_ct_destroy(struct repl_ct *ct)
 	if (ct->count_fd >= 0)
 		close(ct->count_fd);
 	repl_ct_dump_cancel(ct);
+	/* Killed children die once their kernel call returns. */
+	reap_stopped(ct, true);
 	free(ct->queue);
 	free(ct->sendbuf);
 	free(ct->recvbuf);
@@ -619,93 +628,173 @@ int repl_ct_dump(struct repl_ct *ct, repl_ct_entry_fn fn, void *arg)
 	}
 }
 
-/* ---- stepwise dump ----------------------------------------------------- */
+/* ---- stepwise dump and flush, in a child ------------------------------ */
 
-/* A dump of its own socket: the kernel fills the next part of a netlink
- * dump on each recv, so stopping between recvs pauses the dump where it is
- * (the kernel keeps its place), and the caller's loop runs in between. */
-int repl_ct_dump_begin(struct repl_ct *ct)
+/* A dump's first part is filled inside the request's sendmsg, each next
+ * part inside a recvmsg, and for a small table the first one means
+ * walking the whole global hash (a million buckets, every namespace's
+ * entries): 180-440 ms in one call.  A flush is one such walk inside its
+ * sendmsg.  So both run in a forked child on a socket of their own, bound
+ * to the context's namespace (repl_ct_child.h), and the steps below only
+ * read what it streams back, without blocking. */
+
+/* Reaps stopped children that have exited since (BLOCK: all of them). */
+static void reap_stopped(struct repl_ct *ct, bool block)
+{
+	for (size_t i = 0; i < UNREAPED_MAX; i++)
+		if (ct->unreaped[i] && repl_ct_child_reap(ct->unreaped[i], block))
+			ct->unreaped[i] = 0;
+}
+
+static void keep_unreaped(struct repl_ct *ct, pid_t pid)
+{
+	if (!pid)
+		return;
+	reap_stopped(ct, false);
+	for (size_t i = 0; i < UNREAPED_MAX; i++)
+		if (!ct->unreaped[i]) {
+			ct->unreaped[i] = pid;
+			return;
+		}
+	/* Eight killed children still inside their walk: wait for one. */
+	repl_ct_child_reap(pid, true);
+}
+
+static const char *ns_name(const struct repl_ct *ct)
+{
+	return ct->netns[0] ? ct->netns : "(own)";
+}
+
+/* Starts a child for the request of TYPE/FLAGS on a new socket. */
+static int job_start(struct repl_ct *ct, uint16_t type, uint16_t flags,
+		     bool flush)
 {
 	repl_ct_dump_cancel(ct);
+	reap_stopped(ct, false);
 	int fd = open_in_netns(ct, 0, CMD_RCVBUF, NULL);
 	if (fd < 0)
 		return fd;
-	ct->dump_fd = fd;
-	ct->dump_sent = false;
-	ct->dump_seq = ++ct->seq;
+	uint8_t req[64];
+	struct nlmsghdr *nlh = put_header(req, type, flags, AF_UNSPEC, ++ct->seq);
+	int err = repl_ct_child_start(fd, nlh, nlh->nlmsg_len, nlh->nlmsg_seq,
+				      &ct->job);
+	close(fd);   /* the child holds it */
+	if (err) {
+		ct->stats.dump_child_failed++;
+		mlog(MSG_930112, "context %s: cannot start the conntrack %s "
+		     "child: %s", ns_name(ct), flush ? "flush" : "dump",
+		     strerror(-err));
+		return err;
+	}
+	ct->stats.dump_children++;
+	ct->job_flush = flush;
+	ct->job_waiting = false;
 	return 0;
 }
 
-/* The request fills the dump's first message inside sendmsg, and for a
- * small table that means walking the whole hash (a million buckets,
- * every namespace's entries) there: it is sent by the first step, from
- * the caller's loop, not by begin. */
-static int dump_request(struct repl_ct *ct)
+int repl_ct_dump_begin(struct repl_ct *ct)
 {
-	uint8_t req[64];
-	struct nlmsghdr *nlh = put_header(req, IPCTNL_MSG_CT_GET, NLM_F_DUMP,
-					  AF_UNSPEC, ct->dump_seq);
-	int rc = send_to_kernel(ct->dump_fd, nlh, nlh->nlmsg_len);
-	if (!rc)
-		ct->dump_sent = true;
-	return rc;
+	return job_start(ct, IPCTNL_MSG_CT_GET, NLM_F_DUMP, false);
+}
+
+int repl_ct_flush_begin(struct repl_ct *ct)
+{
+	int err = repl_ct_inject_flush(ct);
+	(void)err;   /* counted in stats; the flush must still happen */
+	return job_start(ct, IPCTNL_MSG_CT_DELETE, NLM_F_ACK, true);
 }
 
 bool repl_ct_dump_running(const struct repl_ct *ct)
 {
-	return ct->dump_fd >= 0;
+	return ct->job != NULL;
+}
+
+bool repl_ct_dump_waiting(const struct repl_ct *ct)
+{
+	return ct->job && ct->job_waiting;
+}
+
+int repl_ct_dump_fd(const struct repl_ct *ct)
+{
+	return ct->job ? repl_ct_child_fd(ct->job) : -1;
+}
+
+pid_t repl_ct_dump_child(const struct repl_ct *ct)
+{
+	return ct->job ? repl_ct_child_pid(ct->job) : 0;
 }
 
 void repl_ct_dump_cancel(struct repl_ct *ct)
 {
-	if (ct->dump_fd >= 0)
-		close(ct->dump_fd);
-	ct->dump_fd = -1;
+	if (!ct->job)
+		return;
+	keep_unreaped(ct, repl_ct_child_stop(ct->job));
+	ct->job = NULL;
+	ct->job_waiting = false;
 }
+
+/* The child ended without the kernel's last answer: counted, said, and
+ * the caller's pass ends with an error so the next one repairs. */
+static int job_failed(struct repl_ct *ct, int err, int status)
+{
+	ct->stats.dump_child_failed++;
+	char how[48] = "status unknown";
+	if (status >= 0 && WIFSIGNALED(status))
+		snprintf(how, sizeof how, "killed by signal %d", WTERMSIG(status));
+	else if (status >= 0 && WIFEXITED(status))
+		snprintf(how, sizeof how, "exit code %d", WEXITSTATUS(status));
+	mlog(MSG_930112, "context %s: the conntrack %s child ended before "
+	     "the kernel's answer (%s): %s", ns_name(ct),
+	     ct->job_flush ? "flush" : "dump", how, strerror(-err));
+	return err;
+}
+
+/* Messages looked at per step, delivered or not (filtered entries cost
+ * the parse): the step's work stays bounded whatever the filter keeps. */
+#define STEP_MSGS_FACTOR 4
 
 int repl_ct_dump_step(struct repl_ct *ct, size_t max, repl_ct_entry_fn fn,
 		      void *arg, bool *done)
 {
 	*done = false;
-	if (ct->dump_fd < 0) {
+	reap_stopped(ct, false);
+	if (!ct->job) {
 		*done = true;
 		return 0;
 	}
+	ct->job_waiting = false;
 	int count = 0, rc = 0;
-	if (!ct->dump_sent && (rc = dump_request(ct)))
-		goto end;
-	/* One recv is one kernel skb (a few hundred entries): whole skbs
-	 * only, so nothing read is ever held back. */
-	while ((size_t)count < max) {
-		ssize_t n = recv(ct->dump_fd, ct->recvbuf, RECV_BUF_LEN, 0);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			rc = -errno;
+	size_t looked = 0, looked_max = (max ? max : 1) * STEP_MSGS_FACTOR;
+	while ((size_t)count < max && looked < looked_max) {
+		const struct nlmsghdr *h;
+		int status;
+		int r = repl_ct_child_next(ct->job, &h, &status);
+		if (r == 0) {
+			ct->job_waiting = true;
+			return count;
+		}
+		if (r < 0) {
+			rc = job_failed(ct, r, status);
 			goto end;
 		}
-		size_t left = (size_t)n;
-		for (struct nlmsghdr *h = (struct nlmsghdr *)ct->recvbuf;
-		     NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
-			if (h->nlmsg_seq != ct->dump_seq)
-				continue;
-			if (h->nlmsg_type == NLMSG_DONE)
-				goto end;
-			if (h->nlmsg_type == NLMSG_ERROR) {
-				const struct nlmsgerr *me = NLMSG_DATA(h);
-				rc = h->nlmsg_len < NLMSG_LENGTH(sizeof(int))
-					     ? -EBADMSG : me->error;
-				goto end;
-			}
-			uint64_t before = ct->stats.dumped;
-			int r = deliver(ct, h, REPL_CT_NEW, fn, arg,
-					&ct->stats.dumped);
-			if (ct->stats.dumped != before)
-				count++;
-			if (r) {
-				rc = r < 0 ? r : -ECANCELED;
-				goto end;
-			}
+		looked++;
+		if (h->nlmsg_type == NLMSG_DONE)
+			goto end;
+		if (h->nlmsg_type == NLMSG_ERROR) {
+			const struct nlmsgerr *me = NLMSG_DATA(h);
+			rc = h->nlmsg_len < NLMSG_LENGTH(sizeof(int))
+				     ? -EBADMSG : me->error;
+			goto end;
+		}
+		if (ct->job_flush)
+			continue;   /* a flush answers with its ack only */
+		uint64_t before = ct->stats.dumped;
+		int d = deliver(ct, h, REPL_CT_NEW, fn, arg, &ct->stats.dumped);
+		if (ct->stats.dumped != before)
+			count++;
+		if (d) {
+			rc = d < 0 ? d : -ECANCELED;
+			goto end;
 		}
 	}
 	return count;
@@ -713,6 +802,11 @@ end:
 	repl_ct_dump_cancel(ct);
 	*done = true;
 	return rc ? rc : count;
+}
+
+int repl_ct_flush_step(struct repl_ct *ct, bool *done)
+{
+	return repl_ct_dump_step(ct, 1, NULL, NULL, done);
 }
 
 /* ---- events --------------------------------------------------------------- */

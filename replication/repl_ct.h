@@ -31,6 +31,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct buf;
 
@@ -134,6 +135,9 @@ struct repl_ct_stats {
 	 * The counters above count attempts, a retried entry twice. */
 	uint64_t inject_failed;
 	uint64_t inject_sendmsg;  /* batches sent */
+	uint64_t dump_children;   /* stepwise dumps and flushes forked */
+	uint64_t dump_child_failed; /* of them: not started, or ended before
+				     * the kernel's answer (MSG_930112) */
 };
 
 /* Returned by repl_ct_read_events when the kernel dropped events. */
@@ -153,26 +157,56 @@ void repl_ct_destroy(struct repl_ct *ct);
 void repl_ct_set_filter(struct repl_ct *ct, repl_ct_filter_fn fn, void *arg);
 
 /* Dumps the table: FN per entry with op REPL_CT_NEW.  Returns the number
- * of entries delivered or -errno (or FN's non-zero return). */
+ * of entries delivered or -errno (or FN's non-zero return).  Blocking,
+ * for tests and benches: the kernel walks the whole global hash inside
+ * it; a loop uses the stepwise dump below. */
 int repl_ct_dump(struct repl_ct *ct, repl_ct_entry_fn fn, void *arg);
 
-/* The same dump in steps, so a caller's event loop keeps running through
- * a table of a million entries: begin opens a socket of its own, the
- * first step sends the request (the kernel fills the first part inside
- * it: for a small table, a walk of the whole global hash), each step
- * delivers at least one kernel message's worth and
- * stops once MAX entries were delivered, and sets *done (the socket is
- * then closed) at the end of the dump or on an error.  A step returns the
- * entries delivered or -errno (FN's non-zero return ends the dump with
- * -ECANCELED or FN's -errno).  Between steps the kernel keeps the dump's
- * place; entries created or removed meanwhile may or may not be seen
- * (the caller's event stream covers them).  One stepwise dump at a time:
- * begin cancels a running one. */
+/* The same dump in steps, so that a caller's event loop keeps running:
+ * the conntrack hash is global (a million buckets, every namespace's
+ * entries) and the kernel walks all of it inside one call for a small
+ * table (180-440 ms), so begin forks a child (repl_ct_child.h) that makes
+ * the blocking calls on a socket of its own in the context's namespace and
+ * streams the answers back; the steps only read what arrived, never
+ * block.  Begin costs one fork (about 1 ms, more for a big daemon) and
+ * returns 0 or -errno (socket, pipe or fork failed: counted in
+ * dump_child_failed).  A step delivers what is there, stops once MAX
+ * entries were delivered (or 4 x MAX messages looked at), and sets *done
+ * at the end of the dump or on an error; it returns the entries delivered
+ * or -errno: the kernel's error, -EPIPE when the child ended before the
+ * dump did (killed, crashed; counted in dump_child_failed and logged),
+ * -ECANCELED or FN's -errno when FN returned non-zero.  When a step finds
+ * nothing to read, repl_ct_dump_waiting says so: poll repl_ct_dump_fd
+ * (readable) before the next step.  Between steps the kernel keeps the
+ * dump's place; entries created or removed meanwhile may or may not be
+ * seen (the caller's event stream covers them).  One stepwise dump or
+ * flush at a time: begin cancels a running one.  Cancel kills the child
+ * without waiting for it (a child inside a hash walk dies when the walk
+ * returns); it is reaped by a later step, begin or repl_ct_destroy (which
+ * waits for it).  Children are reaped by pid only: SIGCHLD and the
+ * caller's signal handling are not touched. */
 int repl_ct_dump_begin(struct repl_ct *ct);
 int repl_ct_dump_step(struct repl_ct *ct, size_t max, repl_ct_entry_fn fn,
 		      void *arg, bool *done);
+/* True from begin until a step sets *done (or cancel). */
 bool repl_ct_dump_running(const struct repl_ct *ct);
+/* True when the last step ran out of input: poll the fd. */
+bool repl_ct_dump_waiting(const struct repl_ct *ct);
+/* The running dump's or flush's pipe (EPOLLIN); -1 none. */
+int repl_ct_dump_fd(const struct repl_ct *ct);
+/* The running dump's or flush's child process (tests, logs); 0 none. */
+pid_t repl_ct_dump_child(const struct repl_ct *ct);
 void repl_ct_dump_cancel(struct repl_ct *ct);
+
+/* Deletes every entry of the namespace's table like repl_ct_flush_table,
+ * but in a child (the kernel's flush is one walk of the whole global
+ * hash): it shares the dump's slot (begin cancels a running dump, the
+ * same running/waiting/fd/cancel calls apply), and flush_step sets *done
+ * with 0 or -errno once the kernel answered.  Queued injections are sent
+ * first.  Begin flushes even an empty table: callers check
+ * repl_ct_count first. */
+int repl_ct_flush_begin(struct repl_ct *ct);
+int repl_ct_flush_step(struct repl_ct *ct, bool *done);
 
 /* Subscribes to NEW/UPDATE/DESTROY events with a receive buffer of
  * RCVBUF bytes (forced beyond rmem_max; 0 picks 16 MB). */
@@ -209,8 +243,9 @@ int repl_ct_set_batch(struct repl_ct *ct, unsigned n);
  * protocol), or -1 if unknown. */
 long repl_ct_count(const struct repl_ct *ct);
 
-/* Deletes every entry of the namespace's table (takeover cleanup, tests);
- * an empty table is left alone (a flush walks the whole global hash). */
+/* Deletes every entry of the namespace's table in one blocking kernel
+ * call (tests, benches; the daemon uses repl_ct_flush_begin): an empty
+ * table is left alone (a flush walks the whole global hash). */
 int repl_ct_flush_table(struct repl_ct *ct);
 
 const struct repl_ct_stats *repl_ct_get_stats(const struct repl_ct *ct);

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <linux/netfilter/nf_conntrack_common.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,11 @@ struct rctx {
 	struct repl_arp *arp;
 	struct repl_mode_state *mode;
 	int ct_fd, arp_fd;            /* registered in the loop; -1 none */
+	/* The pipe of the child dumping or flushing our table (repl_ct runs
+	 * those kernel calls in a child: each walks the global hash for
+	 * hundreds of ms), watched while a step found nothing to read;
+	 * -1 none. */
+	int job_fd;
 	bool resync_due;              /* events were lost */
 	bool announce_due;            /* just took over: re-send the table */
 	uint64_t next_refresh_ms;     /* periodic update; 0 = not scheduled */
@@ -75,6 +81,8 @@ struct rctx {
 	 * for seconds), and what the mate sends meanwhile waits here, in
 	 * order, to be installed after it, a slice a turn. */
 	bool sweeping;
+	bool sweep_flush;             /* small copy: one kernel flush (in a
+				       * child) instead of a sweep */
 	struct rx_item *rxq_head, *rxq_tail;
 	size_t rxq_len;
 	struct repl_ctx_stats st;
@@ -563,7 +571,7 @@ int repl_state_ctx_add(struct repl_state *rs, const char *name,
 	snprintf(c->netns, sizeof c->netns, "%s", netns);
 	c->group = group;
 	c->rs = rs;
-	c->ct_fd = c->arp_fd = -1;
+	c->ct_fd = c->arp_fd = c->job_fd = -1;
 	c->st.group = group;
 	rs->ctxs[rs->nctxs++] = c;
 
@@ -598,8 +606,11 @@ int repl_state_ctx_add(struct repl_state *rs, const char *name,
 	return 0;
 }
 
+static void job_unwatch(struct rctx *c);
+
 static void ctx_free(struct repl_state *rs, struct rctx *c)
 {
+	job_unwatch(c);
 	if (rs->loop && c->ct_fd >= 0)
 		ev_io_del(rs->loop, c->ct_fd);
 	if (rs->loop && c->arp_fd >= 0)
@@ -894,6 +905,7 @@ static void pass_end(struct rctx *c, int err)
 	}
 	pass_push(c, kind == PASS_BULK ? REPL_BATCH_BULK_END : 0);
 	c->pass = PASS_NONE;
+	job_unwatch(c);
 	repl_ct_dump_cancel(c->ct);
 	if (kind == PASS_BULK) {
 		c->st.bulk_sent++;
@@ -914,16 +926,77 @@ static void pass_drop(struct rctx *c)
 		item_free(c->pass_it);
 	c->pass_it = NULL;
 	c->pass = PASS_NONE;
+	job_unwatch(c);
 	if (c->ct)
 		repl_ct_dump_cancel(c->ct);
 }
 
-static void pass_run(struct rctx *c, uint64_t max)
+/* ---- the dump/flush child's pipe ---- */
+
+static void step_arm(struct repl_state *rs);
+static void rx_arm(struct repl_state *rs);
+
+static void job_unwatch(struct rctx *c)
 {
+	if (c->job_fd >= 0 && c->rs->loop)
+		ev_io_del(c->rs->loop, c->job_fd);
+	c->job_fd = -1;
+}
+
+static void on_job_readable(struct ev_loop *loop, int fd, uint32_t events,
+			    void *arg)
+{
+	struct rctx *c = arg;
+	job_unwatch(c);
+	if (c->pass != PASS_NONE)
+		step_arm(c->rs);
+	if (c->sweeping)
+		rx_arm(c->rs);
+}
+
+/* A step found the child's pipe empty: the loop wakes us when it is not
+ * (without a loop, in tests, we wait here).  True if the caller must
+ * stop stepping for now. */
+static bool job_wait(struct rctx *c)
+{
+	int fd = repl_ct_dump_fd(c->ct);
+	if (fd < 0)
+		return false;
+	if (!c->rs->loop) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		while (poll(&p, 1, -1) < 0 && errno == EINTR)
+			;
+		return false;
+	}
+	if (c->job_fd == fd)
+		return true;
+	job_unwatch(c);
+	if (ev_io_add(c->rs->loop, fd, EPOLLIN, on_job_readable, c) < 0)
+		return false;   /* polled by the step timers instead */
+	c->job_fd = fd;
+	return true;
+}
+
+/* One step of c's pass, the child started first if it is not yet (a
+ * pass's dump begins when it is served, so one child walks the hash at
+ * a time).  True if the pass waits for its child. */
+static bool pass_run(struct rctx *c, uint64_t max)
+{
+	job_unwatch(c);
+	if (!repl_ct_dump_running(c->ct)) {
+		int err = repl_ct_dump_begin(c->ct);
+		if (err) {
+			pass_end(c, err);
+			return false;
+		}
+	}
 	bool done = false;
 	int n = repl_ct_dump_step(c->ct, (size_t)max, pass_entry, c, &done);
-	if (done || n < 0)
+	if (done || n < 0) {
 		pass_end(c, n < 0 ? n : 0);
+		return false;
+	}
+	return repl_ct_dump_waiting(c->ct) && job_wait(c);
 }
 
 /* The running pass to serve next: the biggest table first, one at a
@@ -949,7 +1022,8 @@ static void pass_slice(struct repl_state *rs)
 	while ((c = pass_next(rs))) {
 		if (rs->loop && rs->q_len >= PASS_QUEUE_HIGH)
 			return;   /* the drain calls us again */
-		pass_run(c, STEP_ENTRIES);
+		if (pass_run(c, STEP_ENTRIES))
+			return;   /* the child's pipe calls us again */
 		if (rs->loop && ev_now_us() - t0 >= STEP_BUDGET_US)
 			break;
 	}
@@ -957,18 +1031,11 @@ static void pass_slice(struct repl_state *rs)
 		step_arm(rs);
 }
 
-static bool pass_running(const struct repl_state *rs)
-{
-	for (size_t i = 0; i < rs->nctxs; i++)
-		if (rs->ctxs[i]->pass != PASS_NONE)
-			return true;
-	return false;
-}
-
 static void step_arm(struct repl_state *rs)
 {
+	const struct rctx *next = pass_next(rs);
 	if (rs->step_timer && !ev_timer_pending(rs->step_timer) &&
-	    rs->q_len < PASS_QUEUE_HIGH && pass_running(rs))
+	    rs->q_len < PASS_QUEUE_HIGH && next && next->job_fd < 0)
 		ev_timer_start(rs->step_timer, STEP_US);
 }
 
@@ -1014,21 +1081,7 @@ static int pass_start(struct rctx *c, enum pass_kind kind)
 		pass_end(c, 0);
 		return 0;
 	}
-	int err = repl_ct_dump_begin(c->ct);
-	if (err) {
-		mlog(MSG_930303, "context %s: cannot dump the connection "
-		     "table: %s", c->name, strerror(-err));
-		count(c->rs, REPL_OBJ_TCP, true, true, 1);
-		c->resync_due = true;
-		if (kind == PASS_BULK) {
-			/* The mate still gets begin/end: its FSM goes on, and
-			 * the resync repairs the table. */
-			c->pass = PASS_BULK;
-			c->pass_first = true;
-			pass_end(c, 0);
-		}
-		return err;
-	}
+	/* The dump's child starts when pass_slice serves this pass. */
 	c->pass = kind;
 	c->pass_first = true;
 	c->pass_entries = 0;
@@ -1170,30 +1223,58 @@ static int sweep_entry(void *arg, const struct repl_ct_entry *e)
 static void sweep_end(struct rctx *c, int err)
 {
 	repl_ct_inject_flush(c->ct);
+	job_unwatch(c);
 	repl_ct_dump_cancel(c->ct);
 	repl_ct_set_filter(c->ct, http_filter, c);
 	c->sweeping = false;
-	if (err && err != -ECANCELED)
+	if (err && err != -ECANCELED) {
+		/* Stale entries may survive in our copy: counted; the next
+		 * bulk removes them. */
 		mlog(MSG_930303, "context %s: removing the old copy before a "
 		     "bulk ended early: %s", c->name, strerror(-err));
+		count(c->rs, REPL_OBJ_TCP, false, true, 1);
+	}
 }
 
-/* A bulk replaces our copy: nothing stale survives it.  A small table
- * goes in one kernel flush; a big one is swept in slices from the loop
- * (without a loop, at once). */
+/* One step of the sweep (or of its flush); true when it is over. */
+static bool sweep_step(struct rctx *c)
+{
+	job_unwatch(c);
+	bool done = false;
+	int n = c->sweep_flush ? repl_ct_flush_step(c->ct, &done)
+			       : repl_ct_dump_step(c->ct, STEP_ENTRIES,
+						   sweep_entry, c, &done);
+	repl_ct_inject_flush(c->ct);
+	if (n < 0 || done) {
+		sweep_end(c, n < 0 ? n : 0);
+		return true;
+	}
+	return false;
+}
+
+/* A bulk replaces our copy: nothing stale survives it.  A small copy
+ * goes in one kernel flush, a big one is swept in slices from the loop
+ * (without a loop, at once); both through repl_ct's child, since either
+ * walks the whole global hash in the kernel.  What the mate sends
+ * meanwhile waits in the rx queue. */
 static void sweep_start(struct rctx *c)
 {
 	if (c->sweeping)
 		sweep_end(c, -ECANCELED);
+	if (c->pass != PASS_NONE)
+		pass_drop(c);   /* the dump slot is the sweep's now */
 	long size = repl_ct_count(c->ct);
-	if (size >= 0 && size < SWEEP_MIN_ENTRIES) {
-		repl_ct_flush_table(c->ct);
+	if (size == 0)
 		return;
-	}
+	c->sweep_flush = size > 0 && size < SWEEP_MIN_ENTRIES;
 	/* Every entry of the old copy, HTTP ones included. */
-	repl_ct_set_filter(c->ct, NULL, NULL);
-	int err = repl_ct_dump_begin(c->ct);
+	if (!c->sweep_flush)
+		repl_ct_set_filter(c->ct, NULL, NULL);
+	int err = c->sweep_flush ? repl_ct_flush_begin(c->ct)
+				 : repl_ct_dump_begin(c->ct);
 	if (err) {
+		/* No child (fork failed): the old copy still goes, in one
+		 * blocking call, rather than survive the bulk. */
 		repl_ct_set_filter(c->ct, http_filter, c);
 		repl_ct_flush_table(c->ct);
 		return;
@@ -1203,16 +1284,9 @@ static void sweep_start(struct rctx *c)
 		rx_arm(c->rs);
 		return;
 	}
-	bool done = false;
-	while (!done) {
-		int n = repl_ct_dump_step(c->ct, STEP_ENTRIES, sweep_entry, c,
-					  &done);
-		if (n < 0) {
-			sweep_end(c, n);
-			return;
-		}
-	}
-	sweep_end(c, 0);
+	while (!sweep_step(c))
+		if (repl_ct_dump_waiting(c->ct))
+			job_wait(c);
 }
 
 /* One turn of standby work for c within the budget: the sweep first,
@@ -1220,13 +1294,11 @@ static void sweep_start(struct rctx *c)
 static bool rx_work(struct repl_state *rs, struct rctx *c, uint64_t t0)
 {
 	while (c->sweeping) {
-		bool done = false;
-		int n = repl_ct_dump_step(c->ct, STEP_ENTRIES, sweep_entry, c,
-					  &done);
-		repl_ct_inject_flush(c->ct);
-		if (n < 0 || done)
-			sweep_end(c, n < 0 ? n : 0);
-		else if (ev_now_us() - t0 >= RX_BUDGET_US)
+		if (sweep_step(c))
+			break;
+		if (repl_ct_dump_waiting(c->ct) && job_wait(c))
+			return false;   /* the child's pipe calls rx_arm */
+		if (ev_now_us() - t0 >= RX_BUDGET_US)
 			return true;
 	}
 	while (c->rxq_head) {

@@ -44,7 +44,7 @@ done
 PKG="libnetfilter_conntrack"
 cc -std=gnu11 -O1 -g -D_GNU_SOURCE -I"$ROOT" $(pkg-config --cflags $PKG) \
    -o "$TMP/ct_sync" "$ROOT/tests/lab/50_ct_sync.c" \
-   "$ROOT/replication/repl_ct.c" "$ROOT/replication/repl_ct_codec.c" \
+   "$ROOT/replication/repl_ct.c" "$ROOT/replication/repl_ct_child.c" "$ROOT/replication/repl_ct_codec.c" \
    "$ROOT/replication/repl_mode.c" "$ROOT/system/sys_buf.c" \
    "$ROOT/system/sys_log.c" "$ROOT/system/sys_netns.c" \
    $(pkg-config --libs $PKG) || fail "cannot build the sync helper"
