@@ -305,8 +305,13 @@ static void track(struct unit *u, bool open)
 
 static void unit_close(struct unit *u);
 
+struct bulk;
+static struct bulk *current_bulk;   /* test-only: handlers reach the pump */
+
 static int close_leftovers(void **state)
 {
+	/* A bulk test that failed left its (stack) pump here. */
+	current_bulk = NULL;
 	for (size_t i = 0; i < 8; i++)
 		if (open_units[i] && open_units[i]->link)
 			unit_close(open_units[i]);
@@ -543,7 +548,6 @@ static void bulk_pump(struct bulk *k)
 	}
 }
 
-static struct bulk *current_bulk;   /* test-only: handlers reach the pump */
 
 static void on_writable_pump(void *arg, enum fo_channel ch)
 {
@@ -676,10 +680,15 @@ static void hello_under_bulk(const struct transport_case *tc, unsigned mb,
 	if (max > bound)
 		fail_msg("hello delayed %llu us under bulk (bound %llu us)",
 			 (unsigned long long)max, (unsigned long long)bound);
-	if (a.max_gap_us > bound + HELLO_PERIOD_US)
+	/* The gap also counts the sender's own loop stalls (a VM under
+	 * emulation has many): it may get its own bound. */
+	const char *gap_env = getenv("FO_LINK_HELLO_MAX_GAP_US");
+	uint64_t gap_bound = gap_env ? strtoull(gap_env, NULL, 10)
+				     : bound + HELLO_PERIOD_US;
+	if (a.max_gap_us > gap_bound)
 		fail_msg("%llu us without a hello under bulk (bound %llu us)",
 			 (unsigned long long)a.max_gap_us,
-			 (unsigned long long)(bound + HELLO_PERIOD_US));
+			 (unsigned long long)gap_bound);
 	assert_true(st.ch[FO_CH_STATE].refused > 0);   /* backpressure worked */
 	buf_free(&k.frame);
 	unit_close(&a);
