@@ -645,10 +645,14 @@ static int ctx_read_arp(struct rctx *c)
 	for (;;) {
 		int n = repl_arp_read_events(c->arp, on_arp_event, &t);
 		if (n == REPL_ARP_LOST) {
-			c->st.events_lost++;
-			c->rs->st.events_lost++;
-			rs_count(c->rs, REPL_OBJ_ARP, true, true, 1);
-			c->resync_due = true;
+			/* As for conntrack: a loss only where neighbour
+			 * events are being replicated. */
+			if (ctx_active(c) && mate_ready(c)) {
+				c->st.events_lost++;
+				c->rs->st.events_lost++;
+				rs_count(c->rs, REPL_OBJ_ARP, true, true, 1);
+				c->resync_due = true;
+			}
 			continue;
 		}
 		if (n <= 0)
