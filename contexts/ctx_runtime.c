@@ -656,28 +656,35 @@ static int set_forwarding(struct ctx_rt *rt, bool on, struct buf *msg)
 	return rc;
 }
 
-int ctx_rt_apply(struct ctx_rt *rt, const struct ctx_config *cc,
-		 const struct sys_config *sys, const struct sys_context *sc,
-		 bool standby, struct buf *msg)
+/* Addresses, MACs and routes for the role, then (full) the nftables
+ * policy; forwarding goes off before anything changes on a standby, and
+ * on only after everything is in place on an active context.  full is
+ * false on a role change: the policy does not depend on the role, so it
+ * is already there (an active context whose firewall never loaded stays
+ * as it was), and the neighbours learn the move from the gratuitous ARP
+ * sent afterwards (ctx_rt_garp), not from apply_ifaces. */
+static int reconcile(struct ctx_rt *rt, const struct ctx_config *cc,
+		     const struct sys_config *sys, const struct sys_context *sc,
+		     bool standby, bool full, struct buf *msg)
 {
-	/* A standby context stops forwarding before anything else changes;
-	 * an active one starts once its policy is in place. */
 	int first_err = standby ? set_forwarding(rt, false, msg) : 0;
-	int rc = apply_ifaces(rt, cc, sys, sc, standby, true, msg);
+	int rc = apply_ifaces(rt, cc, sys, sc, standby, full, msg);
 	if (rc < 0 && !first_err)
 		first_err = rc;
 	rc = apply_routes(rt, cc, msg);
 	if (rc < 0 && !first_err)
 		first_err = rc;
 
-	struct policy_store ps;
-	char err[512] = "";
-	build_policy(cc, sys, sc, &ps);
-	rc = ctx_fw_apply(rt->fw, &ps.p, err, sizeof err);
-	policy_free(&ps);
-	if (rc < 0 && !first_err) {
-		first_err = rc;
-		buf_printf(msg, "%s", err[0] ? err : strerror(-rc));
+	if (full) {
+		struct policy_store ps;
+		char err[512] = "";
+		build_policy(cc, sys, sc, &ps);
+		rc = ctx_fw_apply(rt->fw, &ps.p, err, sizeof err);
+		policy_free(&ps);
+		if (rc < 0 && !first_err) {
+			first_err = rc;
+			buf_printf(msg, "%s", err[0] ? err : strerror(-rc));
+		}
 	}
 	if (!standby) {
 		rc = set_forwarding(rt, true, msg);
@@ -687,25 +694,18 @@ int ctx_rt_apply(struct ctx_rt *rt, const struct ctx_config *cc,
 	return first_err;
 }
 
+int ctx_rt_apply(struct ctx_rt *rt, const struct ctx_config *cc,
+		 const struct sys_config *sys, const struct sys_context *sc,
+		 bool standby, struct buf *msg)
+{
+	return reconcile(rt, cc, sys, sc, standby, true, msg);
+}
+
 int ctx_rt_set_role(struct ctx_rt *rt, const struct ctx_config *cc,
 		    const struct sys_config *sys, const struct sys_context *sc,
 		    bool standby, struct buf *msg)
 {
-	int first_err = standby ? set_forwarding(rt, false, msg) : 0;
-	int rc = apply_ifaces(rt, cc, sys, sc, standby, false, msg);
-	if (rc < 0 && !first_err)
-		first_err = rc;
-	rc = apply_routes(rt, cc, msg);
-	if (rc < 0 && !first_err)
-		first_err = rc;
-	/* The policy does not depend on the role: it is already there (an
-	 * active context whose firewall never loaded stays as it was). */
-	if (!standby) {
-		rc = set_forwarding(rt, true, msg);
-		if (rc < 0 && !first_err)
-			first_err = rc;
-	}
-	return first_err;
+	return reconcile(rt, cc, sys, sc, standby, false, msg);
 }
 
 /* ------------------------------------------------------------------ */

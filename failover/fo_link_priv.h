@@ -15,6 +15,12 @@
 #include "failover/fo_link.h"
 #include "system/sys_buf.h"
 
+/* Frame delivery per loop turn, for every transport: a STATE message is
+ * hundreds of kernel installs on the standby; what is left waits for a
+ * later turn (the control channel is served first), and the sender feels
+ * the push-back. */
+#define FO_LINK_RX_TIME_BUDGET_US 5000
+
 /* A socket (non-blocking, close-on-exec) created in cfg->netns; fd or -errno. */
 int fo_link_socket(const struct fo_link_config *cfg, int family, int type,
 		   int proto);

@@ -406,11 +406,9 @@ static void bad_message(struct fo_transport *t, const char *what)
 	link_down(t, what);
 }
 
-/* Delivery per loop turn: a STATE message is hundreds of kernel
- * installs on the standby; what is left stays in the socket (epoll says
- * so again on the next turn) and the sender feels the push-back. */
-#define RX_TIME_BUDGET_US 5000
-
+/* Delivers within FO_LINK_RX_TIME_BUDGET_US a turn, at message
+ * boundaries; what is left stays in the socket (epoll reports it again on
+ * the next turn). */
 static void read_assoc(struct fo_transport *t, enum assoc_kind kind)
 {
 	struct assoc *a = &t->a[kind];
@@ -418,7 +416,7 @@ static void read_assoc(struct fo_transport *t, enum assoc_kind kind)
 
 	for (int budget = 64; budget > 0; budget--) {
 		if (a->rx_len == 0 && budget < 64 &&
-		    ev_now_us() - t0 >= RX_TIME_BUDGET_US)
+		    ev_now_us() - t0 >= FO_LINK_RX_TIME_BUDGET_US)
 			return;
 		struct sctp_sndrcvinfo sinfo;
 		int flags = 0;

@@ -11,8 +11,8 @@
  * Any broken channel takes the whole link down; the secondary reconnects.
  *
  * Receiving never holds the loop: a turn delivers frames for at most
- * RX_TIME_BUDGET_US (a STATE frame is hundreds of kernel installs on the
- * standby), keeps the rest in the channel's buffer, and a timer on the
+ * FO_LINK_RX_TIME_BUDGET_US (fo_link_priv.h), keeps the rest in the
+ * channel's buffer, and a timer on the
  * next turn goes on; the socket is not read again until that buffer is
  * delivered, so a slow receiver pushes back through TCP instead of
  * growing.  The control channel (hellos) is read first on every turn,
@@ -41,7 +41,6 @@
 #define PENDING_MAX 6
 #define RX_BUDGET (256u * 1024u)   /* bytes read per event: keeps the loop fair */
 #define RX_MIN_ROOM (64u * 1024u)
-#define RX_TIME_BUDGET_US 5000     /* frame delivery per loop turn */
 
 enum conn_state { CS_CLOSED, CS_CONNECTING, CS_PREAMBLE, CS_UP };
 
@@ -375,7 +374,7 @@ static bool deliver(struct fo_transport *t, enum fo_channel ch,
 	if (frames > s->recv.max)
 		s->recv.max = frames;
 	for (off = 0; frames; frames--) {
-		if (off && ev_now_us() - t0 >= RX_TIME_BUDGET_US) {
+		if (off && ev_now_us() - t0 >= FO_LINK_RX_TIME_BUDGET_US) {
 			*more = true;
 			break;
 		}

@@ -150,11 +150,11 @@ static void h_group_role(void *arg, int group, bool active)
 {
 	struct repl *r = arg;
 	repl_state_set_group_active(r->state, group, active);
-	/* A planned takeover: the mate's commands still waiting for their
-	 * coalesced kernel apply reach the kernel now, not at the next
-	 * hello. */
-	if (active && repl_cfg_kernel_pending(r->cfg))
-		repl_cfg_kernel_flush(r->cfg, true);
+	/* A takeover: the mate's commands still waiting for their
+	 * coalesced kernel apply are due now (a marked context's group is
+	 * active), not after the quiet time. */
+	if (active)
+		repl_cfg_kernel_flush(r->cfg, false);
 }
 
 static void h_format_stats(void *arg, struct buf *out)

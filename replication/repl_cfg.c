@@ -1293,10 +1293,6 @@ void repl_cfg_hello_digests(struct repl_cfg *rc, struct fo_hello *h)
 {
 	struct sys_config *sc = unit_sysconfig(rc->u);
 	h->n_digests = 0;
-	/* A group turned active here (a planned takeover) while contexts
-	 * wait for their kernel apply: now, not after the quiet time. */
-	if (rc->nmarks && marked_group_active(rc))
-		kernel_arm(rc, 0);
 	if (rc->ap.active)
 		return;           /* half applied: nothing worth comparing */
 	struct fo_ctx_digest *d = &h->digests[h->n_digests++];

@@ -228,6 +228,23 @@ static void run_ok(struct node *n, const char *line)
 	buf_free(&out);
 }
 
+/* The mate's command TEXT (sequence SEQ, in CTX or the system space
+ * when NULL) reaches N's replication: repl_cfg_recv's result. */
+static int mate_cmd(struct node *n, uint32_t seq, const char *ctx,
+		    const char *text)
+{
+	struct fo_wire_msg *m = calloc(1, sizeof *m);
+	assert_non_null(m);
+	fo_wire_msg_init(m, FO_WT_CFG_CMD);
+	m->u.cfg_cmd.cmd_seq = seq;
+	snprintf(m->u.cfg_cmd.context, sizeof m->u.cfg_cmd.context, "%s",
+		 ctx ? ctx : "");
+	snprintf(m->u.cfg_cmd.text, sizeof m->u.cfg_cmd.text, "%s", text);
+	int rc = repl_cfg_recv(n->rc, m);
+	free(m);
+	return rc;
+}
+
 static char *running(struct node *n, const char *ctx)
 {
 	struct buf b;
@@ -564,14 +581,8 @@ static void test_commands_during_sync(void **state)
 	run(&p->b, "pager lines 44", &out);
 	assert_non_null(strstr(out.data, "applied again"));
 	/* A CFG_CMD from the mate lands mid-sync (out of the usual order). */
-	struct fo_wire_msg *m = calloc(1, sizeof *m);
-	fo_wire_msg_init(m, FO_WT_CFG_CMD);
-	m->u.cfg_cmd.cmd_seq = 1000;
-	snprintf(m->u.cfg_cmd.context, sizeof m->u.cfg_cmd.context, "context2");
-	snprintf(m->u.cfg_cmd.text, sizeof m->u.cfg_cmd.text,
-		 "route outside 10.6.0.0 255.255.0.0 172.16.2.9");
-	assert_int_equal(repl_cfg_recv(p->b.rc, m), 0);
-	free(m);
+	assert_int_equal(mate_cmd(&p->b, 1000, "context2",
+				  "route outside 10.6.0.0 255.255.0.0 172.16.2.9"), 0);
 	pump(p);
 	assert_int_equal(repl_cfg_sync_state(p->b.rc), REPL_SYNC_DONE);
 	assert_int_equal(repl_cfg_get_stats(p->b.rc)->cmd_queued, 2);
@@ -611,14 +622,8 @@ static void test_apply_chunked(void **state)
 	run_ok(&p->b, "configure terminal");
 	run(&p->b, "pager lines 44", &out);
 	assert_non_null(strstr(out.data, "applied again"));
-	struct fo_wire_msg *m = calloc(1, sizeof *m);
-	fo_wire_msg_init(m, FO_WT_CFG_CMD);
-	m->u.cfg_cmd.cmd_seq = 1000;
-	snprintf(m->u.cfg_cmd.context, sizeof m->u.cfg_cmd.context, "context2");
-	snprintf(m->u.cfg_cmd.text, sizeof m->u.cfg_cmd.text,
-		 "route outside 10.6.0.0 255.255.0.0 172.16.2.9");
-	assert_int_equal(repl_cfg_recv(p->b.rc, m), 0);
-	free(m);
+	assert_int_equal(mate_cmd(&p->b, 1000, "context2",
+				  "route outside 10.6.0.0 255.255.0.0 172.16.2.9"), 0);
 	assert_int_equal(repl_cfg_get_stats(p->b.rc)->cmd_queued, 2);
 
 	/* Two steps in, A sends a fresh sync (write standby): it replaces
@@ -968,11 +973,7 @@ static void test_bad_input(void **state)
 	assert_string_equal(before, after);
 	assert_true(repl_cfg_get_stats(p->b.rc)->sync_rx_bad >= 4);
 	/* A mate command for a context that does not exist here. */
-	fo_wire_msg_init(m, FO_WT_CFG_CMD);
-	m->u.cfg_cmd.cmd_seq = 2;
-	snprintf(m->u.cfg_cmd.context, sizeof m->u.cfg_cmd.context, "nosuch");
-	snprintf(m->u.cfg_cmd.text, sizeof m->u.cfg_cmd.text, "pager lines 2");
-	assert_int_equal(repl_cfg_recv(p->b.rc, m), -ENOENT);
+	assert_int_equal(mate_cmd(&p->b, 2, "nosuch", "pager lines 2"), -ENOENT);
 	assert_int_equal(repl_cfg_get_stats(p->b.rc)->cmd_rx_err, 1);
 	free(before);
 	free(after);
