@@ -438,11 +438,15 @@ static void on_frame(void *arg, enum fo_channel ch, const uint8_t *frame,
 		     "%s", fo_channel_name(ch), fo_wire_verdict_name(v));
 		return;
 	}
-	/* The mate is alive, whatever it says: its hold time restarts (in
-	 * the FSM for HELLO and group messages, with their snapshot). */
-	fu->hold_grace = false;
-	if (m->hdr.type != FO_WT_HELLO && m->hdr.type != FO_WT_GROUP_REQ)
-		fo_fsm_mate_heard(fu->fsm);
+	/* A control message restarts the mate's hold time (in the FSM for
+	 * HELLO and group messages, with their snapshot) and ends a grace
+	 * turn; bulk traffic does neither (fo_wire_proves_liveness). */
+	if (fo_wire_proves_liveness(m->hdr.type)) {
+		fu->hold_grace = false;
+		if (m->hdr.type != FO_WT_HELLO &&
+		    m->hdr.type != FO_WT_GROUP_REQ)
+			fo_fsm_mate_heard(fu->fsm);
+	}
 	switch ((enum fo_wire_type)m->hdr.type) {
 	case FO_WT_HELLO:
 		mate_hello(fu, &m->u.hello);

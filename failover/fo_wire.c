@@ -253,6 +253,18 @@ enum fo_channel fo_wire_channel(enum fo_wire_type type)
 					    : msg_specs[type].channel;
 }
 
+bool fo_wire_proves_liveness(enum fo_wire_type type)
+{
+	/* The control channel carries the mate's own cadence (hellos, group
+	 * requests, acks, exec).  Configuration and state traffic does not
+	 * count: it comes in bursts that follow the table size, and a hold
+	 * restarted by the last of 1M state records would make detection
+	 * slower the more the mate replicates (hold - 0 instead of hold -
+	 * U(0, poll)).  Hellos never wait behind it (one connection or stream
+	 * per channel, control read first). */
+	return fo_wire_channel(type) == FO_CH_CONTROL;
+}
+
 void fo_wire_msg_init(struct fo_wire_msg *m, enum fo_wire_type type)
 {
 	memset(m, 0, sizeof *m);

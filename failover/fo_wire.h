@@ -333,6 +333,9 @@ enum fo_wire_verdict fo_wire_decode(const uint8_t *pkt, size_t len,
 
 /* The channel a message type travels on. */
 enum fo_channel fo_wire_channel(enum fo_wire_type type);
+/* Whether a message from the mate restarts its hold time (see why in
+ * fo_wire.c): the control channel's messages. */
+bool fo_wire_proves_liveness(enum fo_wire_type type);
 
 const char *fo_wire_type_name(enum fo_wire_type type);
 const char *fo_channel_name(enum fo_channel ch);

@@ -674,6 +674,28 @@ static void test_names(void **state)
 	assert_string_equal(fo_group_action_name(FO_GA_RESET), "reset");
 }
 
+/* Only the mate's own cadence restarts its hold time: a flow of state or
+ * configuration records must not delay the detection of a dead mate. */
+static void test_liveness(void **state)
+{
+	(void)state;
+	static const enum fo_wire_type alive[] = {
+		FO_WT_HELLO, FO_WT_GROUP_REQ, FO_WT_ACK, FO_WT_EXEC_REQ,
+		FO_WT_EXEC_REPLY,
+	};
+	static const enum fo_wire_type bulk[] = {
+		FO_WT_STATE, FO_WT_BULK_REQ, FO_WT_CFG_CMD, FO_WT_CFG_SYNC_BEGIN,
+		FO_WT_CFG_SYNC_CHUNK, FO_WT_CFG_SYNC_END, FO_WT_FILE_CHUNK,
+		FO_WT_CFG_REQ,
+	};
+	for (size_t i = 0; i < sizeof alive / sizeof alive[0]; i++)
+		assert_true(fo_wire_proves_liveness(alive[i]));
+	for (size_t i = 0; i < sizeof bulk / sizeof bulk[0]; i++)
+		assert_false(fo_wire_proves_liveness(bulk[i]));
+	assert_false(fo_wire_proves_liveness(FO_WT_NONE));
+	assert_false(fo_wire_proves_liveness(FO_WT_MAX));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -688,6 +710,7 @@ int main(void)
 		cmocka_unit_test(test_fsm_snapshot),
 		cmocka_unit_test(test_cfg_req),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_liveness),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
