@@ -25,7 +25,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -47,6 +50,7 @@
 #define EVENT_READS_PER_CALL 4096
 #define DEFAULT_BATCH 64
 #define UNREAPED_MAX 8
+#define WR_FLIGHT_MAX 1024         /* batches handed to the writer, unanswered */
 
 enum nl_action { ACT_CREATE, ACT_UPDATE, ACT_DELETE };
 
@@ -79,9 +83,21 @@ struct repl_ct {
 	uint8_t *sendbuf;            /* REPL_CT_BATCH_MAX * SLOT_MAX */
 	uint8_t *recvbuf;            /* RECV_BUF_LEN */
 	struct repl_ct_stats stats;
+	/* The writer child (repl_ct_writer_start); wr_fd -1: none, the
+	 * daemon injects itself.  wr_flight: records per protocol of each
+	 * batch sent and not yet answered, oldest at wr_head. */
+	int wr_fd;
+	pid_t wr_pid;
+	uint32_t wr_portid;      /* its socket's: its injections echo too */
+	repl_ct_written_fn wr_fn;
+	void *wr_arg;
+	struct wr_flight { uint32_t tcp, udp; } wr_flight[WR_FLIGHT_MAX];
+	size_t wr_head, wr_len;
 };
 
 static void reap_stopped(struct repl_ct *ct, bool block);
+static void writer_stop(struct repl_ct *ct);
+static void writer_settle(struct repl_ct *ct);
 
 /* ---- sockets ------------------------------------------------------------ */
 
@@ -164,6 +180,7 @@ int repl_ct_create(const char *netns, struct repl_ct **out)
 		snprintf(ct->netns, sizeof ct->netns, "%s", netns);
 	ct->event_fd = -1;
 	ct->count_fd = -1;
+	ct->wr_fd = -1;
 	ct->batch = DEFAULT_BATCH;
 	ct->queue = calloc(REPL_CT_BATCH_MAX, sizeof *ct->queue);
 	ct->sendbuf = malloc((size_t)REPL_CT_BATCH_MAX * SLOT_MAX);
@@ -189,6 +206,7 @@ void repl_ct_destroy(struct repl_ct *ct)
 {
 	if (!ct)
 		return;
+	writer_stop(ct);
 	if (ct->cmd_fd >= 0)
 		close(ct->cmd_fd);
 	if (ct->event_fd >= 0)
@@ -587,6 +605,7 @@ int repl_ct_dump(struct repl_ct *ct, repl_ct_entry_fn fn, void *arg)
 {
 	int err = repl_ct_inject_flush(ct);
 	(void)err;   /* counted in stats; a dump must still happen */
+	writer_settle(ct);
 	uint8_t req[64];
 	uint32_t seq = ++ct->seq;
 	struct nlmsghdr *nlh = put_header(req, IPCTNL_MSG_CT_GET,
@@ -671,6 +690,10 @@ static int job_start(struct repl_ct *ct, uint16_t type, uint16_t flags,
 {
 	repl_ct_dump_cancel(ct);
 	reap_stopped(ct, false);
+	/* A flush or a dump sees every install queued before it. */
+	int qerr = repl_ct_inject_flush(ct);
+	(void)qerr;   /* counted in stats */
+	writer_settle(ct);
 	int fd = open_in_netns(ct, 0, CMD_RCVBUF, NULL);
 	if (fd < 0)
 		return fd;
@@ -900,7 +923,8 @@ int repl_ct_read_events(struct repl_ct *ct, repl_ct_entry_fn fn, void *arg)
 				continue;
 			/* Our own injections come back with our port id:
 			 * replaying them to the mate would echo forever. */
-			if (h->nlmsg_pid && h->nlmsg_pid == ct->cmd_portid) {
+			if (h->nlmsg_pid && (h->nlmsg_pid == ct->cmd_portid ||
+					     h->nlmsg_pid == ct->wr_portid)) {
 				ct->stats.events_echo++;
 				continue;
 			}
@@ -1025,8 +1049,22 @@ static void count_failure(struct repl_ct *ct, int err)
 /* Sends slots [0, n) in one sendmsg and settles the answers.  Slots that
  * deserve a second attempt are compacted to the front; returns how many
  * (>= 0) or -errno for a failure of the whole batch. */
-static int send_batch(struct repl_ct *ct, unsigned n, int *last_err,
-		      unsigned *failed)
+/* What one flush left undone: entries not installed, by protocol (one
+ * per batch whose answers the kernel dropped is charged to TCP). */
+struct flush_result {
+	unsigned failed_tcp, failed_udp;
+	int last_err;
+};
+
+static void charge(struct flush_result *r, uint8_t proto, unsigned n)
+{
+	if (proto == IPPROTO_UDP)
+		r->failed_udp += n;
+	else
+		r->failed_tcp += n;
+}
+
+static int send_batch(struct repl_ct *ct, unsigned n, struct flush_result *r)
 {
 	uint32_t base = ct->seq + 1;
 	size_t off = 0;
@@ -1048,15 +1086,15 @@ static int send_batch(struct repl_ct *ct, unsigned n, int *last_err,
 		int rc = send_to_kernel(ct->cmd_fd, ct->sendbuf, off);
 		if (rc) {
 			count_failure(ct, rc);
-			*last_err = rc;
+			r->last_err = rc;
 			return rc;
 		}
 		ct->stats.inject_sendmsg++;
 		rc = collect_errors(ct, base, n);
 		if (rc) {
-			*last_err = rc;
+			r->last_err = rc;
 			if (rc == -ENOBUFS)
-				(*failed)++;   /* which one is unknown */
+				charge(r, IPPROTO_TCP, 1);   /* which is unknown */
 		}
 	}
 
@@ -1083,32 +1121,315 @@ static int send_batch(struct repl_ct *ct, unsigned n, int *last_err,
 			ct->queue[again++] = *s;
 		} else if (!(s->action == ACT_DELETE && s->err == -ENOENT)) {
 			/* Deleting what already expired is not a failure. */
-			*last_err = s->err;
-			(*failed)++;
+			r->last_err = s->err;
+			charge(r, s->entry.proto, 1);
 		}
 	}
 	return (int)again;
 }
 
-int repl_ct_inject_flush(struct repl_ct *ct)
+/* Sends the queued slots, with their retries; the queue is empty after. */
+static void flush_queue(struct repl_ct *ct, struct flush_result *r)
 {
-	int last_err = 0;
-	unsigned n = ct->nqueued, failed = 0;
+	unsigned n = ct->nqueued;
+	*r = (struct flush_result){ 0 };
 	while (n > 0) {
-		int again = send_batch(ct, n, &last_err, &failed);
+		int again = send_batch(ct, n, r);
 		if (again < 0) {
-			failed += n;
+			for (unsigned i = 0; i < n; i++)
+				charge(r, ct->queue[i].entry.proto, 1);
 			break;
 		}
 		n = (unsigned)again;
 	}
-	if (last_err && ct->nqueued)
-		mlog(MSG_930102, "context %s: %u of %u conntrack entries not installed: %s",
-		     ct->netns[0] ? ct->netns : "(own)", failed, ct->nqueued,
-		     strerror(-last_err));
-	ct->stats.inject_failed += failed;
 	ct->nqueued = 0;
-	return last_err;
+}
+
+static void log_unsettled(const struct repl_ct *ct, unsigned failed,
+			  unsigned of, int err)
+{
+	mlog(MSG_930102, "context %s: %u of %u conntrack entries not installed: %s",
+	     ct->netns[0] ? ct->netns : "(own)", failed, of, strerror(-err));
+}
+
+static int writer_send(struct repl_ct *ct);
+
+int repl_ct_inject_flush(struct repl_ct *ct)
+{
+	if (ct->wr_fd >= 0 && ct->nqueued)
+		return writer_send(ct);
+	unsigned of = ct->nqueued;
+	struct flush_result r;
+	flush_queue(ct, &r);
+	unsigned failed = r.failed_tcp + r.failed_udp;
+	if (r.last_err && of)
+		log_unsettled(ct, failed, of, r.last_err);
+	ct->stats.inject_failed += failed;
+	return r.last_err;
+}
+
+/* ---- the writer ------------------------------------------------------------ */
+
+/* Parent -> child: one flush's slots.  Child -> parent: its outcome and
+ * what it added to the stats.  Both ends run this binary: raw structs. */
+struct wr_request {
+	uint32_t n;
+	struct inject_slot slot[];
+};
+
+struct wr_answer {
+	uint32_t failed_tcp, failed_udp, of;
+	int32_t last_err;
+	struct repl_ct_stats delta;
+};
+
+#define WR_STATS_WORDS (sizeof(struct repl_ct_stats) / sizeof(uint64_t))
+_Static_assert(sizeof(struct repl_ct_stats) % sizeof(uint64_t) == 0,
+	       "repl_ct_stats is made of uint64_t counters");
+#define WR_REQUEST_MAX (sizeof(struct wr_request) + \
+			REPL_CT_BATCH_MAX * sizeof(struct inject_slot))
+#define WR_SOCKBUF (8 * 1024 * 1024)   /* about 150 batches in flight */
+
+static void stats_add(struct repl_ct_stats *to, const struct repl_ct_stats *d,
+		      int sign)
+{
+	uint64_t a[WR_STATS_WORDS], b[WR_STATS_WORDS];
+	memcpy(a, to, sizeof a);
+	memcpy(b, d, sizeof b);
+	for (size_t i = 0; i < WR_STATS_WORDS; i++)
+		a[i] = sign > 0 ? a[i] + b[i] : a[i] - b[i];
+	memcpy(to, a, sizeof a);
+}
+
+/* The child: installs each request in order on its own socket, answers
+ * each.  Ends when the parent closes its end or dies. */
+static _Noreturn void writer_main(struct repl_ct *ct, int sock, int nl_fd)
+{
+	/* Only the socket pair and the netlink socket: a copy of the
+	 * failover link or a console kept open here would hide their
+	 * close from the peer. */
+	if (dup2(sock, 3) < 0 || dup2(nl_fd, 4) < 0)
+		_exit(1);
+	syscall(SYS_close_range, 5u, ~0u, 0u);
+	sock = 3;
+	ct->cmd_fd = 4;
+	ct->event_fd = ct->count_fd = -1;
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	struct wr_request *rq = malloc(WR_REQUEST_MAX);
+	if (!rq)
+		_exit(1);
+	for (;;) {
+		ssize_t len = recv(sock, rq, WR_REQUEST_MAX, 0);
+		if (len < 0 && errno == EINTR)
+			continue;
+		if (len <= 0)
+			_exit(0);
+		if ((size_t)len < sizeof *rq || rq->n > REPL_CT_BATCH_MAX ||
+		    (size_t)len != sizeof *rq + rq->n * sizeof rq->slot[0])
+			_exit(2);   /* cannot happen: the parent is this binary */
+		memcpy(ct->queue, rq->slot, rq->n * sizeof rq->slot[0]);
+		ct->nqueued = rq->n;
+		struct repl_ct_stats before = ct->stats;
+		struct flush_result r;
+		flush_queue(ct, &r);
+		struct wr_answer a = {
+			.failed_tcp = r.failed_tcp, .failed_udp = r.failed_udp,
+			.of = rq->n, .last_err = r.last_err,
+		};
+		ct->stats.inject_failed += r.failed_tcp + r.failed_udp;
+		a.delta = ct->stats;
+		stats_add(&a.delta, &before, -1);
+		ssize_t sent;
+		do
+			sent = send(sock, &a, sizeof a, MSG_NOSIGNAL);
+		while (sent < 0 && errno == EINTR);
+		if (sent != (ssize_t)sizeof a)
+			_exit(0);   /* the parent is gone */
+	}
+}
+
+int repl_ct_writer_start(struct repl_ct *ct, repl_ct_written_fn fn, void *arg)
+{
+	if (ct->wr_fd >= 0)
+		return 0;
+	int sp[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
+		return -errno;
+	int buf = WR_SOCKBUF;
+	for (int i = 0; i < 2; i++) {
+		if (setsockopt(sp[i], SOL_SOCKET, SO_SNDBUFFORCE, &buf, sizeof buf))
+			setsockopt(sp[i], SOL_SOCKET, SO_SNDBUF, &buf, sizeof buf);
+		if (setsockopt(sp[i], SOL_SOCKET, SO_RCVBUFFORCE, &buf, sizeof buf))
+			setsockopt(sp[i], SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);
+	}
+	uint32_t portid = 0;
+	int nl_fd = open_in_netns(ct, 0, CMD_RCVBUF, &portid);
+	if (nl_fd < 0) {
+		close(sp[0]);
+		close(sp[1]);
+		return nl_fd;
+	}
+	int err = repl_ct_inject_flush(ct);   /* what is queued goes first */
+	(void)err;
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(sp[0]);
+		writer_main(ct, sp[1], nl_fd);
+	}
+	err = pid < 0 ? -errno : 0;
+	close(sp[1]);
+	close(nl_fd);
+	if (err) {
+		close(sp[0]);
+		return err;
+	}
+	ct->wr_fd = sp[0];
+	ct->wr_pid = pid;
+	ct->wr_portid = portid;
+	ct->wr_fn = fn;
+	ct->wr_arg = arg;
+	ct->wr_head = ct->wr_len = 0;
+	return 0;
+}
+
+int repl_ct_writer_fd(const struct repl_ct *ct)
+{
+	return ct->wr_fd;
+}
+
+pid_t repl_ct_writer_pid(const struct repl_ct *ct)
+{
+	return ct->wr_fd >= 0 ? ct->wr_pid : 0;
+}
+
+size_t repl_ct_writer_pending(const struct repl_ct *ct)
+{
+	return ct->wr_len;
+}
+
+/* The writer is gone: what it had not answered is lost (counted), and
+ * injection is made by the caller again from now on. */
+static void writer_lost(struct repl_ct *ct, int err)
+{
+	struct repl_ct_written w = { 0 };
+	unsigned of = 0;
+	for (size_t i = 0; i < ct->wr_len; i++) {
+		const struct wr_flight *f =
+			&ct->wr_flight[(ct->wr_head + i) % WR_FLIGHT_MAX];
+		w.failed_tcp += f->tcp;
+		w.failed_udp += f->udp;
+		of += f->tcp + f->udp;
+	}
+	mlog(MSG_930113, "context %s: the conntrack writer ended (%s): %u "
+	     "entries not installed; installing from the daemon from now on",
+	     ct->netns[0] ? ct->netns : "(own)", strerror(-err), of);
+	ct->stats.inject_failed += of;
+	w.writer_gone = true;
+	if (ct->wr_fn)
+		ct->wr_fn(ct->wr_arg, &w);
+	close(ct->wr_fd);
+	ct->wr_fd = -1;
+	kill(ct->wr_pid, SIGKILL);
+	keep_unreaped(ct, ct->wr_pid);
+	ct->wr_pid = 0;
+	ct->wr_len = 0;
+}
+
+static void settle(struct repl_ct *ct, const struct wr_answer *a)
+{
+	stats_add(&ct->stats, &a->delta, 1);
+	if (ct->wr_len) {
+		ct->wr_head = (ct->wr_head + 1) % WR_FLIGHT_MAX;
+		ct->wr_len--;
+	}
+	if (a->last_err && (a->failed_tcp || a->failed_udp))
+		log_unsettled(ct, a->failed_tcp + a->failed_udp, a->of,
+			      a->last_err);
+	struct repl_ct_written w = { a->failed_tcp, a->failed_udp, false };
+	if ((w.failed_tcp || w.failed_udp) && ct->wr_fn)
+		ct->wr_fn(ct->wr_arg, &w);
+}
+
+/* Reads answers: without BLOCK what is there, with it until none is
+ * outstanding.  Returns how many were settled or -errno. */
+static int writer_read(struct repl_ct *ct, bool block)
+{
+	int settled = 0;
+	while (ct->wr_fd >= 0 && (block ? ct->wr_len > 0 : true)) {
+		struct wr_answer a;
+		ssize_t len = recv(ct->wr_fd, &a, sizeof a,
+				   block ? 0 : MSG_DONTWAIT);
+		if (len < 0 && errno == EINTR)
+			continue;
+		if (len < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (len != (ssize_t)sizeof a) {
+			int err = len < 0 ? -errno : -EPIPE;
+			writer_lost(ct, err);
+			return err;
+		}
+		settle(ct, &a);
+		settled++;
+	}
+	return settled;
+}
+
+int repl_ct_writer_read(struct repl_ct *ct)
+{
+	return writer_read(ct, false);
+}
+
+/* Everything handed to the writer is in the kernel (or counted failed). */
+static void writer_settle(struct repl_ct *ct)
+{
+	if (ct->wr_fd >= 0 && ct->wr_len)
+		(void)writer_read(ct, true);
+}
+
+static int writer_send(struct repl_ct *ct)
+{
+	if (ct->wr_len == WR_FLIGHT_MAX)
+		(void)writer_read(ct, true);   /* far behind: wait for it */
+	if (ct->wr_fd < 0)
+		return repl_ct_inject_flush(ct);
+	size_t len = sizeof(struct wr_request) +
+		     ct->nqueued * sizeof(struct inject_slot);
+	struct wr_request *rq = (struct wr_request *)ct->sendbuf;
+	/* sendbuf is REPL_CT_BATCH_MAX * SLOT_MAX bytes: room enough. */
+	rq->n = ct->nqueued;
+	memcpy(rq->slot, ct->queue, ct->nqueued * sizeof(struct inject_slot));
+	struct wr_flight f = { 0, 0 };
+	for (unsigned i = 0; i < ct->nqueued; i++) {
+		if (ct->queue[i].entry.proto == IPPROTO_UDP)
+			f.udp++;
+		else
+			f.tcp++;
+	}
+	ssize_t sent;
+	do
+		sent = send(ct->wr_fd, rq, len, MSG_NOSIGNAL);   /* blocks when far behind */
+	while (sent < 0 && errno == EINTR);
+	if (sent != (ssize_t)len) {
+		writer_lost(ct, sent < 0 ? -errno : -EIO);
+		return repl_ct_inject_flush(ct);   /* the queue is still ours */
+	}
+	ct->wr_flight[(ct->wr_head + ct->wr_len) % WR_FLIGHT_MAX] = f;
+	ct->wr_len++;
+	ct->nqueued = 0;
+	return 0;
+}
+
+static void writer_stop(struct repl_ct *ct)
+{
+	if (ct->wr_fd < 0)
+		return;
+	close(ct->wr_fd);
+	ct->wr_fd = -1;
+	/* Whatever it still holds belongs to a table that is going away. */
+	kill(ct->wr_pid, SIGKILL);
+	keep_unreaped(ct, ct->wr_pid);
+	ct->wr_pid = 0;
+	ct->wr_len = 0;
 }
 
 long repl_ct_count(const struct repl_ct *ct)
@@ -1127,6 +1448,7 @@ int repl_ct_flush_table(struct repl_ct *ct)
 {
 	int err = repl_ct_inject_flush(ct);
 	(void)err;
+	writer_settle(ct);
 	/* A flush walks the whole hash (every namespace's, a million
 	 * buckets): not for an empty table. */
 	if (repl_ct_count(ct) == 0)

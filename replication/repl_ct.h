@@ -239,6 +239,37 @@ int repl_ct_inject_flush(struct repl_ct *ct);
 #define REPL_CT_BATCH_MAX 512
 int repl_ct_set_batch(struct repl_ct *ct, unsigned n);
 
+/* Injection off the daemon's loop.  Every ctnetlink request takes the
+ * kernel's conntrack nfnetlink mutex, one for all namespaces, and a dump
+ * of another namespace's table holds it for a whole walk of the global
+ * hash (about 70 ms with 150k entries in a hash sized for 1M): an install
+ * made from the loop waits as long, and the mate's commands and our hold
+ * timers wait behind it.  After repl_ct_writer_start, repl_ct_inject_flush
+ * hands each batch to a child process with its own netlink socket in the
+ * namespace and returns at once; the child installs the batches in order,
+ * with the same retries, and answers each.  The caller polls
+ * repl_ct_writer_fd and calls repl_ct_writer_read, which adds the child's
+ * counts to the stats and tells FN what the kernel did not take.  Dumps,
+ * flushes and the dump/flush children start only once every batch handed
+ * over before them is answered, so a flush never overtakes an install.
+ * If the child dies, what it had not answered is counted failed (FN too),
+ * logged (930113), and injection goes back to the caller's process.
+ * Without a writer (tests, tools) injection is synchronous as before. */
+struct repl_ct_written {
+	uint32_t failed_tcp, failed_udp;   /* records the kernel did not take */
+	bool writer_gone;   /* the fd closes when FN returns: stop polling it */
+};
+typedef void (*repl_ct_written_fn)(void *arg, const struct repl_ct_written *w);
+int repl_ct_writer_start(struct repl_ct *ct, repl_ct_written_fn fn, void *arg);
+/* Its answers' socket (poll for input), -1 without a writer. */
+int repl_ct_writer_fd(const struct repl_ct *ct);
+/* Settles the answers there are; their number, or -errno (writer gone). */
+int repl_ct_writer_read(struct repl_ct *ct);
+/* Batches handed over and not yet answered. */
+size_t repl_ct_writer_pending(const struct repl_ct *ct);
+/* The child's pid (tests), 0 without a writer. */
+pid_t repl_ct_writer_pid(const struct repl_ct *ct);
+
 /* Entries in the namespace's table now (its nf_conntrack_count, every
  * protocol), or -1 if unknown. */
 long repl_ct_count(const struct repl_ct *ct);

@@ -22,7 +22,7 @@
 
 #define BATCH_BYTES (24 * 1024)               /* repl_mode batch size */
 #define TICK_US 200000                        /* periodic work */
-#define RX_BUDGET_US 5000                     /* standby work per loop turn */
+#define RX_BUDGET_US 1000                     /* standby work per loop turn */
 
 /* One received conntrack batch waiting for its install. */
 struct rx_item {
@@ -105,6 +105,9 @@ static void ctx_events_sync(struct rctx *c)
 
 static void on_ct_readable(struct ev_loop *loop, int fd, uint32_t events,
 			   void *arg);
+static void on_writer_readable(struct ev_loop *loop, int fd, uint32_t events,
+			       void *arg);
+static void on_written(void *arg, const struct repl_ct_written *w);
 static void on_arp_readable(struct ev_loop *loop, int fd, uint32_t events,
 			    void *arg);
 
@@ -136,7 +139,7 @@ int repl_state_ctx_add(struct repl_state *rs, const char *name,
 	snprintf(c->netns, sizeof c->netns, "%s", netns);
 	c->group = group;
 	c->rs = rs;
-	c->ct_fd = c->arp_fd = c->job_fd = -1;
+	c->ct_fd = c->arp_fd = c->job_fd = c->wr_fd = -1;
 	c->st.group = group;
 	rs->ctxs[rs->nctxs++] = c;
 
@@ -167,6 +170,14 @@ int repl_state_ctx_add(struct repl_state *rs, const char *name,
 			c->ct_fd = -1;
 		if (ev_io_add(rs->loop, c->arp_fd, EPOLLIN, on_arp_readable, c) < 0)
 			c->arp_fd = -1;
+		/* Installs leave the loop (see repl_ct.h); without a writer
+		 * they are made here, as in tests. */
+		if (repl_ct_writer_start(c->ct, on_written, c) == 0) {
+			c->wr_fd = repl_ct_writer_fd(c->ct);
+			if (ev_io_add(rs->loop, c->wr_fd, EPOLLIN,
+				      on_writer_readable, c) < 0)
+				c->wr_fd = -1;
+		}
 	}
 	return 0;
 }
@@ -178,6 +189,8 @@ static void ctx_free(struct repl_state *rs, struct rctx *c)
 		ev_io_del(rs->loop, c->ct_fd);
 	if (rs->loop && c->arp_fd >= 0)
 		ev_io_del(rs->loop, c->arp_fd);
+	if (rs->loop && c->wr_fd >= 0)
+		ev_io_del(rs->loop, c->wr_fd);
 	if (c->mode)
 		repl_mode_incremental.kill(c->mode);
 	if (c->pass_it)
@@ -402,6 +415,41 @@ static void install_batch(struct repl_state *rs, struct rctx *c,
 		c->st.bulk_received++;
 		rs->st.bulk_received++;
 	}
+}
+
+/* The writer's answer for records counted received on arrival: those
+ * the kernel did not take move from rcv to rerr. */
+static void on_written(void *arg, const struct repl_ct_written *w)
+{
+	struct rctx *c = arg;
+	struct repl_state *rs = c->rs;
+	const uint64_t failed[2] = { w->failed_tcp, w->failed_udp };
+	const enum repl_obj objs[2] = { REPL_OBJ_TCP, REPL_OBJ_UDP };
+	for (int i = 0; i < 2; i++) {
+		struct repl_obj_stats *o = &rs->st.obj[objs[i]];
+		struct repl_obj_stats *g = &rs->st.obj[REPL_OBJ_GENERAL];
+		uint64_t n = failed[i] < o->rcv ? failed[i] : o->rcv;
+		o->rcv -= n;
+		g->rcv -= n < g->rcv ? n : g->rcv;
+		rs_count(rs, objs[i], false, true, failed[i]);
+	}
+	uint64_t bad = failed[0] + failed[1];
+	c->st.conn_rcv -= bad < c->st.conn_rcv ? bad : c->st.conn_rcv;
+	c->st.conn_err += bad;
+	if (bad)
+		mlog(MSG_930302, "context %s: %llu connection record(s) from "
+		     "the mate not installed", c->name, (unsigned long long)bad);
+	if (w->writer_gone && rs->loop && c->wr_fd >= 0) {
+		ev_io_del(rs->loop, c->wr_fd);
+		c->wr_fd = -1;
+	}
+}
+
+static void on_writer_readable(struct ev_loop *loop, int fd, uint32_t events,
+			       void *arg)
+{
+	struct rctx *c = arg;
+	(void)repl_ct_writer_read(c->ct);   /* failures: on_written */
 }
 
 /* "Recv Q": batches waiting for their install. */

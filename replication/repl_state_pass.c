@@ -25,8 +25,10 @@
 						* link's on_writable comes
 						* first) */
 #define STEP_US 1                             /* next slice of a table pass */
-#define STEP_ENTRIES 1024                     /* entries per dump step */
-#define STEP_BUDGET_US 8000                   /* loop time per slice */
+#define STEP_ENTRIES 256                      /* entries per dump step */
+#define STEP_BUDGET_US 1000                   /* loop time per slice: a
+						* command or hello waits
+						* at most this long */
 #define PASS_QUEUE_HIGH 16                    /* our queue (messages) above
 						* which a pass waits */
 #define SWEEP_MIN_ENTRIES 4096                /* below it the kernel's flush

@@ -45,6 +45,7 @@ struct rctx {
 	int group;
 	struct repl_state *rs;
 	struct repl_ct *ct;
+	int wr_fd;                    /* ct's writer answers, polled; -1 none */
 	struct repl_arp *arp;
 	struct repl_mode_state *mode;
 	int ct_fd, arp_fd;            /* registered in the loop; -1 none */

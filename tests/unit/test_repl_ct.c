@@ -917,6 +917,89 @@ static void test_kernel_inject_failed_counted(void **state)
 	assert_int_equal(repl_ct_flush_table(l->b), 0);
 }
 
+/* The writer child (repl_ct_writer_start): batches are installed off the
+ * caller's process in order, a dump waits for every batch handed over
+ * before it, the kernel's refusals reach the callback by protocol and the
+ * stats, and a writer that dies hands injection back, its unanswered
+ * batches counted. */
+struct written {
+	uint64_t failed_tcp, failed_udp;
+	int gone;
+};
+
+static void on_written_cb(void *arg, const struct repl_ct_written *w)
+{
+	struct written *got = arg;
+	got->failed_tcp += w->failed_tcp;
+	got->failed_udp += w->failed_udp;
+	got->gone += w->writer_gone;
+}
+
+static void test_kernel_writer(void **state)
+{
+	struct lab *l = need_lab(state);
+	struct repl_ct *w = NULL;
+	struct written got = { 0 };
+	assert_int_equal(repl_ct_flush_table(l->b), 0);
+	assert_int_equal(repl_ct_create(l->ns_b, &w), 0);
+	assert_int_equal(repl_ct_writer_start(w, on_written_cb, &got), 0);
+	assert_true(repl_ct_writer_fd(w) >= 0);
+	pid_t child = repl_ct_writer_pid(w);
+	assert_true(child > 0);
+
+	/* 600 TCP entries in batches of 64: the flushes only hand over. */
+	for (int i = 0; i < 600; i++) {
+		struct repl_ct_entry e = mk(IPPROTO_TCP, "10.7.0.1", "10.7.0.2",
+					    (uint16_t)(10000 + i), 80);
+		assert_int_equal(repl_ct_inject(w, &e), 0);
+	}
+	assert_int_equal(repl_ct_inject_flush(w), 0);
+	/* A refused one (its reply tuple taken by a stale entry). */
+	struct repl_ct_entry stale = mk(IPPROTO_UDP, "10.7.1.1", "10.7.1.2",
+					1000, 2000);
+	assert_int_equal(repl_ct_inject(l->b, &stale), 0);
+	assert_int_equal(repl_ct_inject_flush(l->b), 0);
+	struct repl_ct_entry bad = mk(IPPROTO_UDP, "10.7.1.3", "10.7.1.2",
+				      3000, 2000);
+	bad.status |= IPS_SRC_NAT;
+	bad.snat.set = true;
+	v4(bad.snat.addr, "10.7.1.1");
+	bad.snat.port = 1000;
+	assert_int_equal(repl_ct_inject(w, &bad), 0);
+	assert_int_equal(repl_ct_inject_flush(w), 0);
+
+	/* The dump sees everything handed over before it. */
+	struct collect d = { 0 };
+	assert_int_equal(repl_ct_dump(w, collect_fn, &d), 601);
+	free(d.v);
+	assert_int_equal(repl_ct_writer_pending(w), 0);
+	assert_int_equal(got.failed_tcp, 0);
+	assert_int_equal(got.failed_udp, 1);
+	const struct repl_ct_stats *st = repl_ct_get_stats(w);
+	assert_int_equal(st->inject_failed, 1);
+	assert_int_equal(st->inject_ok, 600);
+	assert_true(st->inject_sendmsg >= 10);   /* counted by the child */
+
+	/* The writer dies: its end is seen, injection comes back here. */
+	assert_int_equal(kill(child, SIGKILL), 0);
+	struct pollfd p = { .fd = repl_ct_writer_fd(w), .events = POLLIN };
+	assert_int_equal(poll(&p, 1, 5000), 1);
+	assert_true(repl_ct_writer_read(w) < 0);
+	assert_int_equal(got.gone, 1);
+	assert_int_equal(repl_ct_writer_fd(w), -1);
+	for (int i = 0; i < 5; i++) {
+		struct repl_ct_entry e = mk(IPPROTO_TCP, "10.7.2.1", "10.7.2.2",
+					    (uint16_t)(20000 + i), 80);
+		assert_int_equal(repl_ct_inject(w, &e), 0);
+	}
+	assert_int_equal(repl_ct_inject_flush(w), 0);
+	struct collect d2 = { 0 };
+	assert_int_equal(repl_ct_dump(w, collect_fn, &d2), 606);
+	free(d2.v);
+	repl_ct_destroy(w);
+	assert_int_equal(repl_ct_flush_table(l->b), 0);
+}
+
 static bool no_http(void *arg, const struct repl_ct_entry *e)
 {
 	(void)arg;
@@ -1284,6 +1367,7 @@ int main(void)
 		cmocka_unit_test(test_kernel_roundtrip_nat_and_state),
 		cmocka_unit_test(test_kernel_create_update_delete),
 		cmocka_unit_test(test_kernel_inject_failed_counted),
+		cmocka_unit_test(test_kernel_writer),
 		cmocka_unit_test(test_kernel_filter),
 		cmocka_unit_test(test_kernel_events_and_echo),
 		cmocka_unit_test(test_kernel_event_loss_and_bulk_repair),
