@@ -1565,6 +1565,15 @@ static int write_from_init_netns(const char *path, unsigned long v, long *from)
 	return err;
 }
 
+unsigned long repl_ct_hash_target(long ct_max)
+{
+	unsigned long want = REPL_CT_HASH_BUCKETS;
+	while (ct_max > 0 && want < (unsigned long)ct_max &&
+	       want < REPL_CT_HASH_BUCKETS_MAX)
+		want <<= 1;
+	return want;
+}
+
 long repl_ct_size_hash(unsigned long min)
 {
 	static const char path[] = "/sys/module/nf_conntrack/parameters/hashsize";

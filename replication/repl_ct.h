@@ -292,6 +292,17 @@ void repl_ct_clear_stats(struct repl_ct *ct);
  * not (MSG_930111).  Returns the buckets now, or -errno. */
 #define REPL_CT_HASH_BUCKETS (1u << 20)
 long repl_ct_size_hash(unsigned long min);
+/* The buckets the daemon asks for: one per connection the kernel may
+ * hold (nf_conntrack_max, rounded up to a power of two), at least
+ * REPL_CT_HASH_BUCKETS, at most REPL_CT_HASH_BUCKETS_MAX (64 MB).  An
+ * install looks its tuples up three or four times (exists? NAT tuple
+ * taken? insert), each a walk of a chain: with 2M entries (a standby's
+ * 1M beside the active's 1M on one kernel) in 1M buckets a bulk of 1M
+ * took 6.4 s, in 8M buckets 3.9 s.  A bigger hash costs the dumps a
+ * longer walk of empty buckets, so no more than that.  CT_MAX <= 0:
+ * unknown, the minimum. */
+#define REPL_CT_HASH_BUCKETS_MAX (1u << 23)
+unsigned long repl_ct_hash_target(long ct_max);
 
 /* Short names for logs and `show` output. */
 const char *repl_ct_op_name(enum repl_ct_op op);

@@ -612,6 +612,20 @@ static void test_parse_kernel_message(void **state)
 
 /* ---- real kernel ------------------------------------------------------------------ */
 
+/* The hash the daemon asks for: a bucket per possible connection, within
+ * [REPL_CT_HASH_BUCKETS, REPL_CT_HASH_BUCKETS_MAX], a power of two. */
+static void test_hash_target(void **state)
+{
+	(void)state;
+	assert_int_equal(repl_ct_hash_target(-1), REPL_CT_HASH_BUCKETS);
+	assert_int_equal(repl_ct_hash_target(0), REPL_CT_HASH_BUCKETS);
+	assert_int_equal(repl_ct_hash_target(262144), REPL_CT_HASH_BUCKETS);
+	assert_int_equal(repl_ct_hash_target(1048576), 1048576);
+	assert_int_equal(repl_ct_hash_target(1048577), 2097152);
+	assert_int_equal(repl_ct_hash_target(4400000), 8388608);
+	assert_int_equal(repl_ct_hash_target(100000000), REPL_CT_HASH_BUCKETS_MAX);
+}
+
 struct lab {
 	char ns_a[32], ns_b[32];
 	struct repl_ct *a, *b;
@@ -1353,6 +1367,7 @@ static void test_kernel_bad_namespace(void **state)
 int main(void)
 {
 	const struct CMUnitTest codec[] = {
+		cmocka_unit_test(test_hash_target),
 		cmocka_unit_test(test_codec_roundtrip),
 		cmocka_unit_test(test_codec_every_field_matters),
 		cmocka_unit_test(test_codec_rejects_unencodable),
