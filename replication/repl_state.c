@@ -336,10 +336,12 @@ int repl_state_set_update_interval(struct repl_state *rs, unsigned seconds)
 		return -EINVAL;
 	if (seconds == rs->update_s)
 		return 0;
+	/* The next periodic update comes one new interval from now.  The
+	 * incremental mode is left alone: it does not use the interval, and
+	 * restarting it would drop the events it has queued. */
 	rs->update_s = seconds;
 	for (size_t i = 0; i < rs->nctxs; i++)
-		if (rs->ctxs[i]->ct)
-			mode_start(rs->ctxs[i]);
+		rs->ctxs[i]->next_refresh_ms = 0;
 	return 0;
 }
 

@@ -364,6 +364,43 @@ static void test_incremental(void **state)
 	assert_int_equal(l->b.nout, 0);
 }
 
+/* A new update interval counts from the change: the update the old one
+ * had scheduled does not come (an operator who lengthens it stops the
+ * updates at once), the first under the new one comes a new interval
+ * after the change. */
+static uint64_t refreshes(struct lab *l)
+{
+	struct repl_ctx_stats cs;
+	assert_int_equal(repl_state_get_ctx_stats(l->a.rs, "c1", &cs), 0);
+	return cs.refreshes;
+}
+
+static void test_interval_change_reschedules(void **state)
+{
+	struct lab *l = need_lab(state);
+	play(l, 200, 5, 8443);
+	repl_state_poll(l->a.rs);
+	pump(l);
+	assert_int_equal(repl_state_set_update_interval(l->a.rs, 2), 0);
+	uint64_t t = 2000000;
+	repl_state_tick(l->a.rs, t);            /* arms: due at t + 2 s */
+	uint64_t r0 = refreshes(l);
+	repl_state_tick(l->a.rs, t + 2100);
+	pump(l);
+	assert_int_equal(refreshes(l), r0 + 1);
+	t += 2100;                              /* next due at t + 2 s */
+	assert_int_equal(repl_state_set_update_interval(l->a.rs, 30), 0);
+	assert_int_equal(repl_state_update_interval(l->a.rs), 30);
+	repl_state_tick(l->a.rs, t + 100);      /* counts from here */
+	repl_state_tick(l->a.rs, t + 2500);     /* the old schedule: nothing */
+	pump(l);
+	assert_int_equal(refreshes(l), r0 + 1);
+	repl_state_tick(l->a.rs, t + 100 + 30100);
+	pump(l);
+	assert_int_equal(refreshes(l), r0 + 2);
+	assert_int_equal(repl_state_set_update_interval(l->a.rs, 10), 0);
+}
+
 /* A lost update is counted (xerr on the sender, rerr on the receiver)
  * and repaired by the next periodic update. */
 static void test_loss_counted_and_repaired(void **state)
@@ -533,6 +570,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bulk_sweeps_big_copy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reply_collision_counted, setup_joined, teardown),
 		cmocka_unit_test_setup_teardown(test_incremental, setup_joined, teardown),
+		cmocka_unit_test_setup_teardown(test_interval_change_reschedules, setup_joined, teardown),
 		cmocka_unit_test_setup_teardown(test_loss_counted_and_repaired, setup_joined, teardown),
 		cmocka_unit_test_setup_teardown(test_http_filter, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_xmit_queue, setup, teardown),
