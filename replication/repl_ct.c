@@ -1327,12 +1327,7 @@ static void writer_lost(struct repl_ct *ct, int err)
 	w.writer_gone = true;
 	if (ct->wr_fn)
 		ct->wr_fn(ct->wr_arg, &w);
-	close(ct->wr_fd);
-	ct->wr_fd = -1;
-	kill(ct->wr_pid, SIGKILL);
-	keep_unreaped(ct, ct->wr_pid);
-	ct->wr_pid = 0;
-	ct->wr_len = 0;
+	writer_stop(ct);
 }
 
 static void settle(struct repl_ct *ct, const struct wr_answer *a)
@@ -1425,7 +1420,8 @@ static void writer_stop(struct repl_ct *ct)
 		return;
 	close(ct->wr_fd);
 	ct->wr_fd = -1;
-	/* Whatever it still holds belongs to a table that is going away. */
+	/* Whatever it still holds is counted lost (writer_lost) or belongs
+	 * to a table that is going away. */
 	kill(ct->wr_pid, SIGKILL);
 	keep_unreaped(ct, ct->wr_pid);
 	ct->wr_pid = 0;
