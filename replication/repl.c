@@ -229,19 +229,6 @@ static void on_timer(struct ev_loop *loop, struct ev_timer *t, void *arg)
 	ev_timer_start(t, CTX_SYNC_US);
 }
 
-/* nf_conntrack_max (global: the same from every namespace), -1 unknown. */
-static long conntrack_max(void)
-{
-	FILE *f = fopen("/proc/sys/net/netfilter/nf_conntrack_max", "r");
-	long v = -1;
-	if (f) {
-		if (fscanf(f, "%ld", &v) != 1)
-			v = -1;
-		fclose(f);
-	}
-	return v;
-}
-
 int repl_create(struct ev_loop *loop, struct unit *u, struct repl **out)
 {
 	*out = NULL;
@@ -259,7 +246,7 @@ int repl_create(struct ev_loop *loop, struct unit *u, struct repl **out)
 		/* Before any bulk: a standby installs a million connections
 		 * twice as fast in a big hash (repl_ct_hash_target).  Failure
 		 * is not fatal (the install is only slower). */
-		(void)repl_ct_size_hash(repl_ct_hash_target(conntrack_max()));
+		(void)repl_ct_size_hash(repl_ct_hash_target(repl_ct_max()));
 	int err = repl_cfg_create(u, &cfg_ops, r, &r->cfg);
 	if (!err)
 		err = repl_state_create(loop, &state_ops, r, &r->state);

@@ -97,9 +97,19 @@ struct repl_ct {
 
 static void reap_stopped(struct repl_ct *ct, bool block);
 static void writer_stop(struct repl_ct *ct);
-static void writer_settle(struct repl_ct *ct);
+static void settle_queued(struct repl_ct *ct);
 
 /* ---- sockets ------------------------------------------------------------ */
+
+/* Receive and send buffers of FD.  The FORCE variants exceed
+ * rmem_max/wmem_max (we run as root); the plain ones otherwise. */
+static void set_bufs(int fd, int rcvbuf, int sndbuf)
+{
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf))
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof sndbuf))
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+}
 
 static int open_nfnl(unsigned groups, int rcvbuf, uint32_t *portid)
 {
@@ -110,13 +120,7 @@ static int open_nfnl(unsigned groups, int rcvbuf, uint32_t *portid)
 		return -errno;
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = groups };
 	int one = 1;
-	int sndbuf = 4 * 1024 * 1024;
-	/* The FORCE variants exceed rmem_max/wmem_max (we run as root);
-	 * fall back to the plain ones otherwise. */
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf))
-		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
-	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof sndbuf))
-		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+	set_bufs(fd, rcvbuf, 4 * 1024 * 1024);
 	setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof one);
 	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
 		int err = -errno;
@@ -603,9 +607,7 @@ static int deliver(struct repl_ct *ct, const struct nlmsghdr *h,
 
 int repl_ct_dump(struct repl_ct *ct, repl_ct_entry_fn fn, void *arg)
 {
-	int err = repl_ct_inject_flush(ct);
-	(void)err;   /* counted in stats; a dump must still happen */
-	writer_settle(ct);
+	settle_queued(ct);
 	uint8_t req[64];
 	uint32_t seq = ++ct->seq;
 	struct nlmsghdr *nlh = put_header(req, IPCTNL_MSG_CT_GET,
@@ -690,10 +692,7 @@ static int job_start(struct repl_ct *ct, uint16_t type, uint16_t flags,
 {
 	repl_ct_dump_cancel(ct);
 	reap_stopped(ct, false);
-	/* A flush or a dump sees every install queued before it. */
-	int qerr = repl_ct_inject_flush(ct);
-	(void)qerr;   /* counted in stats */
-	writer_settle(ct);
+	settle_queued(ct);
 	int fd = open_in_netns(ct, 0, CMD_RCVBUF, NULL);
 	if (fd < 0)
 		return fd;
@@ -722,8 +721,6 @@ int repl_ct_dump_begin(struct repl_ct *ct)
 
 int repl_ct_flush_begin(struct repl_ct *ct)
 {
-	int err = repl_ct_inject_flush(ct);
-	(void)err;   /* counted in stats; the flush must still happen */
 	return job_start(ct, IPCTNL_MSG_CT_DELETE, NLM_F_ACK, true);
 }
 
@@ -1143,6 +1140,7 @@ static void flush_queue(struct repl_ct *ct, struct flush_result *r)
 		n = (unsigned)again;
 	}
 	ct->nqueued = 0;
+	ct->stats.inject_failed += r->failed_tcp + r->failed_udp;
 }
 
 static void log_unsettled(const struct repl_ct *ct, unsigned failed,
@@ -1161,10 +1159,8 @@ int repl_ct_inject_flush(struct repl_ct *ct)
 	unsigned of = ct->nqueued;
 	struct flush_result r;
 	flush_queue(ct, &r);
-	unsigned failed = r.failed_tcp + r.failed_udp;
 	if (r.last_err && of)
-		log_unsettled(ct, failed, of, r.last_err);
-	ct->stats.inject_failed += failed;
+		log_unsettled(ct, r.failed_tcp + r.failed_udp, of, r.last_err);
 	return r.last_err;
 }
 
@@ -1190,14 +1186,13 @@ _Static_assert(sizeof(struct repl_ct_stats) % sizeof(uint64_t) == 0,
 			REPL_CT_BATCH_MAX * sizeof(struct inject_slot))
 #define WR_SOCKBUF (8 * 1024 * 1024)   /* about 150 batches in flight */
 
-static void stats_add(struct repl_ct_stats *to, const struct repl_ct_stats *d,
-		      int sign)
+static void stats_add(struct repl_ct_stats *to, const struct repl_ct_stats *d)
 {
 	uint64_t a[WR_STATS_WORDS], b[WR_STATS_WORDS];
 	memcpy(a, to, sizeof a);
 	memcpy(b, d, sizeof b);
 	for (size_t i = 0; i < WR_STATS_WORDS; i++)
-		a[i] = sign > 0 ? a[i] + b[i] : a[i] - b[i];
+		a[i] += b[i];
 	memcpy(to, a, sizeof a);
 }
 
@@ -1229,16 +1224,14 @@ static _Noreturn void writer_main(struct repl_ct *ct, int sock, int nl_fd)
 			_exit(2);   /* cannot happen: the parent is this binary */
 		memcpy(ct->queue, rq->slot, rq->n * sizeof rq->slot[0]);
 		ct->nqueued = rq->n;
-		struct repl_ct_stats before = ct->stats;
+		/* The child's stats are the batch's: the parent adds them. */
+		memset(&ct->stats, 0, sizeof ct->stats);
 		struct flush_result r;
 		flush_queue(ct, &r);
 		struct wr_answer a = {
 			.failed_tcp = r.failed_tcp, .failed_udp = r.failed_udp,
-			.of = rq->n, .last_err = r.last_err,
+			.of = rq->n, .last_err = r.last_err, .delta = ct->stats,
 		};
-		ct->stats.inject_failed += r.failed_tcp + r.failed_udp;
-		a.delta = ct->stats;
-		stats_add(&a.delta, &before, -1);
 		ssize_t sent;
 		do
 			sent = send(sock, &a, sizeof a, MSG_NOSIGNAL);
@@ -1255,13 +1248,8 @@ int repl_ct_writer_start(struct repl_ct *ct, repl_ct_written_fn fn, void *arg)
 	int sp[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
 		return -errno;
-	int buf = WR_SOCKBUF;
-	for (int i = 0; i < 2; i++) {
-		if (setsockopt(sp[i], SOL_SOCKET, SO_SNDBUFFORCE, &buf, sizeof buf))
-			setsockopt(sp[i], SOL_SOCKET, SO_SNDBUF, &buf, sizeof buf);
-		if (setsockopt(sp[i], SOL_SOCKET, SO_RCVBUFFORCE, &buf, sizeof buf))
-			setsockopt(sp[i], SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);
-	}
+	set_bufs(sp[0], WR_SOCKBUF, WR_SOCKBUF);
+	set_bufs(sp[1], WR_SOCKBUF, WR_SOCKBUF);
 	uint32_t portid = 0;
 	int nl_fd = open_in_netns(ct, 0, CMD_RCVBUF, &portid);
 	if (nl_fd < 0) {
@@ -1332,7 +1320,7 @@ static void writer_lost(struct repl_ct *ct, int err)
 
 static void settle(struct repl_ct *ct, const struct wr_answer *a)
 {
-	stats_add(&ct->stats, &a->delta, 1);
+	stats_add(&ct->stats, &a->delta);
 	if (ct->wr_len) {
 		ct->wr_head = (ct->wr_head + 1) % WR_FLIGHT_MAX;
 		ct->wr_len--;
@@ -1350,7 +1338,7 @@ static void settle(struct repl_ct *ct, const struct wr_answer *a)
 static int writer_read(struct repl_ct *ct, bool block)
 {
 	int settled = 0;
-	while (ct->wr_fd >= 0 && (block ? ct->wr_len > 0 : true)) {
+	while (ct->wr_fd >= 0 && (!block || ct->wr_len > 0)) {
 		struct wr_answer a;
 		ssize_t len = recv(ct->wr_fd, &a, sizeof a,
 				   block ? 0 : MSG_DONTWAIT);
@@ -1374,9 +1362,12 @@ int repl_ct_writer_read(struct repl_ct *ct)
 	return writer_read(ct, false);
 }
 
-/* Everything handed to the writer is in the kernel (or counted failed). */
-static void writer_settle(struct repl_ct *ct)
+/* A dump or a flush sees every install queued before it: what is queued
+ * here and what the writer holds is in the kernel (or counted failed,
+ * which the stats say; the dump or flush must still happen). */
+static void settle_queued(struct repl_ct *ct)
 {
+	(void)repl_ct_inject_flush(ct);
 	if (ct->wr_fd >= 0 && ct->wr_len)
 		(void)writer_read(ct, true);
 }
@@ -1442,9 +1433,7 @@ long repl_ct_count(const struct repl_ct *ct)
 
 int repl_ct_flush_table(struct repl_ct *ct)
 {
-	int err = repl_ct_inject_flush(ct);
-	(void)err;
-	writer_settle(ct);
+	settle_queued(ct);
 	/* A flush walks the whole hash (every namespace's, a million
 	 * buckets): not for an empty table. */
 	if (repl_ct_count(ct) == 0)
@@ -1559,6 +1548,11 @@ static int write_from_init_netns(const char *path, unsigned long v, long *from)
 	}
 	close(self);
 	return err;
+}
+
+long repl_ct_max(void)
+{
+	return read_ulong("/proc/sys/net/netfilter/nf_conntrack_max");
 }
 
 unsigned long repl_ct_hash_target(long ct_max)

@@ -303,6 +303,9 @@ long repl_ct_size_hash(unsigned long min);
  * unknown, the minimum. */
 #define REPL_CT_HASH_BUCKETS_MAX (1u << 23)
 unsigned long repl_ct_hash_target(long ct_max);
+/* nf_conntrack_max (global: the same read from every namespace), or
+ * -errno. */
+long repl_ct_max(void);
 
 /* Short names for logs and `show` output. */
 const char *repl_ct_op_name(enum repl_ct_op op);

@@ -883,6 +883,19 @@ static const struct failed_case failed_cases[] = {
 	{ "delete of a missing entry", REPL_CT_DESTROY, false, 0 },
 };
 
+/* UDP SRC:3000 -> DST:2000 with its source NATed to NAT:1000: its reply
+ * tuple is that of a stale entry NAT:1000 -> DST:2000. */
+static struct repl_ct_entry reply_taken(const char *src, const char *dst,
+					const char *nat)
+{
+	struct repl_ct_entry e = mk(IPPROTO_UDP, src, dst, 3000, 2000);
+	e.status |= IPS_SRC_NAT;
+	e.snat.set = true;
+	v4(e.snat.addr, nat);
+	e.snat.port = 1000;
+	return e;
+}
+
 static void test_kernel_inject_failed_counted(void **state)
 {
 	struct lab *l = need_lab(state);
@@ -901,12 +914,8 @@ static void test_kernel_inject_failed_counted(void **state)
 		/* The replicated one: 10.6.0.3:3000 -> 10.6.0.2:2000, source
 		 * NATed to 10.6.0.1:1000, so its reply tuple is the stale
 		 * entry's. */
-		struct repl_ct_entry e = mk(IPPROTO_UDP, "10.6.0.3", "10.6.0.2",
-					    3000, 2000);
-		e.status |= IPS_SRC_NAT;
-		e.snat.set = true;
-		v4(e.snat.addr, "10.6.0.1");
-		e.snat.port = 1000;
+		struct repl_ct_entry e = reply_taken("10.6.0.3", "10.6.0.2",
+						     "10.6.0.1");
 		e.op = fc->op;
 		uint64_t base = repl_ct_get_stats(l->b)->inject_failed;
 		assert_int_equal(repl_ct_inject(l->b, &e), 0);
@@ -973,12 +982,7 @@ static void test_kernel_writer(void **state)
 					1000, 2000);
 	assert_int_equal(repl_ct_inject(l->b, &stale), 0);
 	assert_int_equal(repl_ct_inject_flush(l->b), 0);
-	struct repl_ct_entry bad = mk(IPPROTO_UDP, "10.7.1.3", "10.7.1.2",
-				      3000, 2000);
-	bad.status |= IPS_SRC_NAT;
-	bad.snat.set = true;
-	v4(bad.snat.addr, "10.7.1.1");
-	bad.snat.port = 1000;
+	struct repl_ct_entry bad = reply_taken("10.7.1.3", "10.7.1.2", "10.7.1.1");
 	assert_int_equal(repl_ct_inject(w, &bad), 0);
 	assert_int_equal(repl_ct_inject_flush(w), 0);
 
